@@ -1,0 +1,1 @@
+"""Conversation analysis: analyzer interface, offline and LLM analyzers, redaction (issue 7)."""

@@ -1,0 +1,1 @@
+"""CSV, XLSX and PDF renderers (issue 8)."""

@@ -1,0 +1,1 @@
+"""Passwords, sessions, keys, roles, masking and audit."""

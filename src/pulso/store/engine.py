@@ -1,0 +1,79 @@
+"""Engines: one for the application, one for migrations (the table owner). Nothing else creates engines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from pulso.config import Settings, get_settings
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+_engines: dict[str, Engine] = {}
+
+
+def engine_for(url: str) -> Engine:
+    """One engine (and connection pool) per URL for the life of the process."""
+    if url not in _engines:
+        _engines[url] = _make_engine(url)
+    return _engines[url]
+
+
+def app_engine(settings: Settings | None = None) -> Engine:
+    """The application's engine (on PostgreSQL: the RLS-bound role)."""
+    return engine_for((settings or get_settings()).resolved_database_url)
+
+
+def admin_engine(settings: Settings | None = None) -> Engine:
+    """The owner's engine, for migrations only."""
+    return engine_for((settings or get_settings()).resolved_admin_database_url)
+
+
+def dispose_engines() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+def role_problems(engine: Engine) -> list[str]:
+    """Why this engine's PostgreSQL role would defeat row-level security (empty when it cannot)."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).one()
+        owned = conn.execute(
+            text("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tableowner = current_user")
+        ).scalar_one()
+    problems = []
+    if row.rolsuper:
+        problems.append(f"database role {row.rolname!r} is a superuser, so row-level security does not apply to it")
+    if row.rolbypassrls:
+        problems.append(f"database role {row.rolname!r} has BYPASSRLS")
+    if owned:
+        problems.append(f"database role {row.rolname!r} owns {owned} tables; connect as the application role")
+    return problems

@@ -1,0 +1,98 @@
+"""Gold: what is expensive to compute per request, stamped with what produced it and when."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pulso.store.models.base import Base, TenantScoped
+from pulso.store.types import BigIntPK, JSONType, UTCDateTime, utcnow
+
+
+class ModelVersion(TenantScoped, Base):
+    """A trained model: parameters, features, training window, metrics, code version and data hash."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    features: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    training_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    training_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    code_version: Mapped[str] = mapped_column(String(64))
+    data_hash: Mapped[str] = mapped_column(String(128))
+    artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConversationInsight(TenantScoped, Base):
+    """What an analyzer read in a conversation: sentiment, intent, interest, a score and a summary."""
+
+    __tablename__ = "conversation_insights"
+    __table_args__ = (UniqueConstraint("tenant_id", "conversation_id", "analyzer"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    analyzer: Mapped[str] = mapped_column(String(64))
+    analyzer_version: Mapped[str] = mapped_column(String(64), default="")
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    sentiment_label: Mapped[str | None] = mapped_column(String(16))
+    intent: Mapped[str | None] = mapped_column(String(64))
+    interest: Mapped[str | None] = mapped_column(String(200))
+    score: Mapped[float | None] = mapped_column(Float)
+    summary: Mapped[str | None] = mapped_column(Text)
+    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    tokens: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LeadScore(TenantScoped, Base):
+    """A lead's score with its reasons; every scoring run appends, so history is kept."""
+
+    __tablename__ = "lead_scores"
+    __table_args__ = (Index("ix_lead_scores_contact_time", "tenant_id", "contact_id", "scored_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerValue(TenantScoped, Base):
+    """A customer's predicted value: CLV, probability of being alive, churn risk."""
+
+    __tablename__ = "customer_value"
+    __table_args__ = (Index("ix_customer_value_contact_time", "tenant_id", "contact_id", "computed_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
+    clv: Mapped[float | None] = mapped_column(Float)
+    p_alive: Mapped[float | None] = mapped_column(Float)
+    churn_risk: Mapped[float | None] = mapped_column(Float)
+    expected_purchases: Mapped[float | None] = mapped_column(Float)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=365)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DailyMetric(TenantScoped, Base):
+    """One number per tenant, local day and metric (conversations, leads, revenue...), rebuilt by the pipeline."""
+
+    __tablename__ = "daily_metrics"
+    __table_args__ = (UniqueConstraint("tenant_id", "day", "metric"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    metric: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,260 @@
+"""Silver: typed, validated, deduplicated entities, one row per real thing (natural keys for upserts)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pulso.store.models.base import Base, CreatedAt, TenantScoped
+from pulso.store.types import BigIntPK, JSONType, UTCDateTime
+
+LIFECYCLE_STAGES = ("visitor", "lead", "customer", "churned")
+IDENTITY_KINDS = ("anonymous_id", "user_id", "email", "phone", "chatwoot_contact_id")
+CHANNEL_TYPES = ("whatsapp", "instagram", "telegram", "facebook", "web", "email", "sms", "api", "other")
+CONVERSATION_STATUSES = ("open", "resolved", "pending", "snoozed")
+Money = Numeric(14, 2)
+
+
+class Contact(TenantScoped, CreatedAt, Base):
+    """A person: visitor, lead or customer, with the first touch that brought them."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        CheckConstraint(f"lifecycle_stage IN {LIFECYCLE_STAGES!r}", name="lifecycle_stage"),
+        Index("ix_contacts_tenant_stage", "tenant_id", "lifecycle_stage"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(50))
+    lifecycle_stage: Mapped[str] = mapped_column(String(16), default="visitor")
+    first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    became_lead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    became_customer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_touch_channel: Mapped[str | None] = mapped_column(String(32))
+    first_touch_source: Mapped[str | None] = mapped_column(String(100))
+    first_touch_medium: Mapped[str | None] = mapped_column(String(100))
+    first_touch_campaign: Mapped[str | None] = mapped_column(String(200))
+    first_touch_term: Mapped[str | None] = mapped_column(String(200))
+    first_touch_content: Mapped[str | None] = mapped_column(String(200))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ContactIdentity(TenantScoped, Base):
+    """One identifier of a contact (anonymous id, user id, e-mail, phone, Chatwoot id): identity resolution."""
+
+    __tablename__ = "contact_identities"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "value"),
+        CheckConstraint(f"kind IN {IDENTITY_KINDS!r}", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(254))
+
+
+class Event(TenantScoped, Base):
+    """A tracked action (Segment track/page/identify/...), with the campaign fields pulled out of context."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "message_id"),
+        Index("ix_events_tenant_time", "tenant_id", "occurred_at"),
+        Index("ix_events_tenant_name_time", "tenant_id", "name", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    anonymous_id: Mapped[str | None] = mapped_column(String(200))
+    user_id: Mapped[str | None] = mapped_column(String(200))
+    utm_source: Mapped[str | None] = mapped_column(String(100))
+    utm_medium: Mapped[str | None] = mapped_column(String(100))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Inbox(TenantScoped, CreatedAt, Base):
+    """A conversation channel (a Chatwoot inbox): WhatsApp, Instagram, Telegram, web chat..."""
+
+    __tablename__ = "inboxes"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        CheckConstraint(f"channel_type IN {CHANNEL_TYPES!r}", name="channel_type"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    channel_type: Mapped[str] = mapped_column(String(16))
+    source_channel_type: Mapped[str | None] = mapped_column(String(64))
+
+
+class Agent(TenantScoped, CreatedAt, Base):
+    """Someone who answers conversations: a human agent or a bot."""
+
+    __tablename__ = "agents"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        CheckConstraint("kind IN ('human', 'bot')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(8), default="human")
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Conversation(TenantScoped, Base):
+    """A conversation in an inbox, with the timestamps response-time metrics are built on."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        CheckConstraint(f"status IN {CONVERSATION_STATUSES!r}", name="status"),
+        Index("ix_conversations_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    display_id: Mapped[int | None] = mapped_column(Integer)
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inboxes.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    assignee_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[str | None] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(64))
+    labels: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Message(TenantScoped, Base):
+    """One message of a conversation."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        CheckConstraint("direction IN ('incoming', 'outgoing')", name="direction"),
+        CheckConstraint("sender_kind IN ('contact', 'agent', 'bot', 'system')", name="sender_kind"),
+        Index("ix_messages_conversation_created", "tenant_id", "conversation_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(8))
+    sender_kind: Mapped[str] = mapped_column(String(8))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), index=True)
+    content: Mapped[str] = mapped_column(Text, default="")
+    content_type: Mapped[str] = mapped_column(String(32), default="text")
+    is_private: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Campaign(TenantScoped, CreatedAt, Base):
+    """A marketing campaign, keyed the way UTM tags name it."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("tenant_id", "channel", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    utm_source: Mapped[str | None] = mapped_column(String(100))
+    utm_medium: Mapped[str | None] = mapped_column(String(100))
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+
+
+class CampaignSpend(TenantScoped, Base):
+    """What a campaign cost on one day."""
+
+    __tablename__ = "campaign_spend"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "campaign_id", "day"),
+        CheckConstraint("cost >= 0", name="cost_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="BRL")
+    impressions: Mapped[int | None] = mapped_column(Integer)
+    clicks: Mapped[int | None] = mapped_column(Integer)
+
+
+class Order(TenantScoped, Base):
+    """A purchase, booking or subscription payment: the revenue side of the customer."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        Index("ix_orders_tenant_ordered", "tenant_id", "ordered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), default="purchase")
+    product: Mapped[str | None] = mapped_column(String(200))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="BRL")
+    status: Mapped[str] = mapped_column(String(16), default="completed")
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Feedback(TenantScoped, Base):
+    """A survey answer: NPS (0-10) or CSAT (1-5)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        CheckConstraint(
+            "(kind = 'nps' AND score BETWEEN 0 AND 10) OR (kind = 'csat' AND score BETWEEN 1 AND 5)",
+            name="score_in_scale",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(8))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
