@@ -63,9 +63,7 @@ def test_rls_enabled_forced_with_policy(pg_settings: Settings, table_name: str) 
             text("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = :t"), {"t": table_name}
         ).one()
         policies = dict(
-            conn.execute(
-                text("SELECT policyname, qual FROM pg_policies WHERE tablename = :t"), {"t": table_name}
-            ).all()
+            conn.execute(text("SELECT policyname, qual FROM pg_policies WHERE tablename = :t"), {"t": table_name}).all()
         )
     assert (enabled, forced) == (True, True)
     assert set(policies) == {"tenant_isolation", "platform_access"}

@@ -1,1 +1,1 @@
-"""pipeline"""
+"""Pipeline: bronze -> silver -> gold jobs, the job runner and the scheduler."""

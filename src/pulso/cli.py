@@ -1,0 +1,295 @@
+"""The ``pulso`` command. Each subcommand parses, calls a service, prints; errors exit 2 with a clear message."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pulso.config import get_settings
+
+app = typer.Typer(
+    help="Pulso: customer intelligence from events, conversations, orders and spend.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+admin_app = typer.Typer(help="Platform administration.", no_args_is_help=True)
+tenants_app = typer.Typer(help="Tenants (client companies).", no_args_is_help=True)
+users_app = typer.Typer(help="Dashboard logins.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo tenants with realistic data and planted effects.", no_args_is_help=True)
+pipeline_app = typer.Typer(help="Pipeline jobs (bronze -> silver -> gold).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+admin_app.add_typer(tenants_app, name="tenants")
+admin_app.add_typer(users_app, name="users")
+app.add_typer(demo_app, name="demo")
+app.add_typer(pipeline_app, name="pipeline")
+
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
+
+DEMO_PASSWORD = "pulso-demo"  # noqa: S105 - the documented password of the demo logins
+
+
+def fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn expected input errors into one clear line and exit code 2."""
+    from pulso.tenancy.service import ValidationError
+
+    try:
+        yield
+    except (ValidationError, LookupError) as exc:
+        fail(exc.args[0] if exc.args else str(exc))
+
+
+def parse_day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--since: {value!r} is not a date like 2026-01-31")
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+# ---------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to the latest schema (runs as the owner: PULSO_ADMIN_DATABASE_URL)."""
+    from pulso.store import migrate
+
+    migrate.upgrade(revision=revision)
+    console.print(f"database at {revision}: {_safe_url(get_settings().resolved_admin_database_url)}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. -1 or base.")) -> None:
+    """Undo migrations down to REVISION."""
+    from pulso.store import migrate
+
+    migrate.downgrade(revision=revision)
+    console.print(f"database downgraded to {revision}")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the tables in code and the migrations disagree."""
+    from alembic.util.exc import CommandError
+
+    from pulso.store import migrate
+
+    try:
+        migrate.check()
+    except CommandError as exc:
+        fail(str(exc))
+    console.print("models and migrations agree")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# ---------------------------------------------------------------- admin
+
+
+@tenants_app.command("create")
+def tenants_create(
+    slug: Annotated[str, typer.Option(help="Short lowercase name used in URLs, e.g. sorriso.")],
+    name: Annotated[str, typer.Option(help="The company's display name.")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone for day boundaries.")] = "America/Sao_Paulo",
+) -> None:
+    """Create a tenant."""
+    from pulso.store import platform_session
+    from pulso.tenancy.service import create_tenant
+
+    with user_errors(), platform_session() as session:
+        tenant = create_tenant(session, slug=slug, name=name, timezone=timezone)
+        console.print(f"created tenant {tenant.slug} (id {tenant.id}, {tenant.timezone})")
+
+
+@tenants_app.command("list")
+def tenants_list() -> None:
+    """List tenants with their user counts."""
+    from pulso.store import platform_session
+    from pulso.tenancy.service import list_tenants
+
+    with platform_session() as session:
+        tenants = list_tenants(session)
+    table = Table("id", "slug", "name", "timezone", "users")
+    for t in tenants:
+        table.add_row(str(t.id), t.slug, t.name, t.timezone, str(t.users))
+    console.print(table)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Login e-mail.")],
+    role: Annotated[
+        str, typer.Option(help="admin, manager, marketing, sales, support, analyst, viewer or platform_admin.")
+    ],
+    tenant: Annotated[str | None, typer.Option(help="Tenant slug; omit only for platform_admin.")] = None,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    generate_password: Annotated[bool, typer.Option(help="Generate and print a password instead of asking.")] = False,
+) -> None:
+    """Create a dashboard login. Asks for the password (or generates one when not at a terminal)."""
+    from pulso.security.passwords import generate_password as make_password
+    from pulso.store import platform_session
+    from pulso.tenancy.service import create_user, get_tenant
+
+    generated = generate_password or not sys.stdin.isatty()
+    password = make_password() if generated else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with user_errors(), platform_session() as session:
+        owner = get_tenant(session, tenant) if tenant else None
+        user = create_user(session, email=email, role=role, password=password, tenant=owner, name=name)
+        console.print(f"created user {user.email} ({user.role}{', ' + owner.slug if owner else ''})")
+    if generated:
+        console.print(f"password: {password}")
+
+
+# ---------------------------------------------------------------- demo
+
+
+@demo_app.command("seed")
+def demo_seed(
+    size: Annotated[
+        str, typer.Option(help="small (seconds), medium or large (>= 1M events, for benchmarks).")
+    ] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
+) -> None:
+    """(Re)create the demo tenants sorriso and insightos and the demo logins."""
+    from pulso.demo import seed_demo
+
+    if size not in {"small", "medium", "large"}:
+        fail(f"--size: {size!r} is not one of small, medium, large")
+    summary = seed_demo(size=size, seed=seed, progress=True)
+    console.print(f"demo seeded in {summary.seconds:.1f}s")
+    _print_logins()
+
+
+@demo_app.command("up")
+def demo_up(
+    size: Annotated[str, typer.Option(help="Demo size.")] = "small",
+    host: Annotated[str | None, typer.Option(help="Interface to serve on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
+) -> None:
+    """Everything `make demo` does: migrate, seed, run the pipeline, serve and print where to log in."""
+    db_upgrade()
+    demo_seed(size=size, seed=42)
+    pipeline_run(tenant=None, since=None, job=None)
+    _serve(host, port, banner=_print_logins)
+
+
+def _print_logins() -> None:
+    settings = get_settings()
+    console.print(f"\n[bold]Pulso demo[/] on http://{settings.host}:{settings.port}")
+    table = Table("login", "password", "sees")
+    table.add_row("owner@sorriso.demo", DEMO_PASSWORD, "Clínica Sorriso (tenant admin)")
+    table.add_row("owner@insightos.demo", DEMO_PASSWORD, "InsightOS (tenant admin)")
+    table.add_row("super@pulso.demo", DEMO_PASSWORD, "every tenant (platform admin)")
+    console.print(table)
+
+
+# ---------------------------------------------------------------- pipeline and worker
+
+
+@pipeline_app.command("run")
+def pipeline_run(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant (slug).")] = None,
+    since: Annotated[str | None, typer.Option(help="Recompute from this local date (YYYY-MM-DD).")] = None,
+    job: Annotated[list[str] | None, typer.Option(help="Only these jobs (repeatable).")] = None,
+) -> None:
+    """Run the pipeline jobs; every run is recorded in job_runs."""
+    from pulso.pipeline.runner import run_pipeline
+
+    with user_errors():
+        results = run_pipeline(tenant_slug=tenant, since=parse_day(since), job_names=job)
+    table = Table("tenant", "job", "status", "rows", "seconds", "error")
+    for r in results:
+        colour = "green" if r.status == "succeeded" else "red"
+        table.add_row(r.tenant_slug, r.job, f"[{colour}]{r.status}[/]", str(r.rows), f"{r.seconds:.2f}", r.error or "")
+    console.print(table)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+@pipeline_app.command("runs")
+def pipeline_runs(limit: int = 20) -> None:
+    """The most recent job runs."""
+    from pulso.pipeline.runner import recent_runs
+
+    table = Table("id", "tenant", "job", "status", "started (UTC)", "seconds", "rows", "error")
+    for r in recent_runs(limit):
+        table.add_row(
+            str(r.id),
+            str(r.tenant_id or "-"),
+            r.job,
+            r.status,
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            f"{r.duration_seconds:.2f}" if r.duration_seconds is not None else "",
+            str(r.rows or 0),
+            (r.error or "").splitlines()[0] if r.error else "",
+        )
+    console.print(table)
+
+
+@app.command()
+def worker() -> None:
+    """Run registered jobs on their schedules until stopped (Ctrl-C)."""
+    from pulso.pipeline.worker import run_worker
+
+    logging.getLogger().setLevel(logging.INFO)
+    run_worker()
+
+
+# ---------------------------------------------------------------- serve
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default PULSO_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default PULSO_PORT, 8000).")] = None,
+) -> None:
+    """Serve the dashboard and API."""
+    _serve(host, port)
+
+
+def _serve(host: str | None, port: int | None, banner: Callable[[], None] | None = None) -> None:
+    import uvicorn
+
+    from pulso.api.app import create_app
+    from pulso.store.engine import app_engine, role_problems
+
+    settings = get_settings()
+    problems = settings.production_problems() + role_problems(app_engine(settings))
+    if problems and settings.env == "production":
+        fail("refusing to serve in production:\n  - " + "\n  - ".join(problems))
+    for problem in problems:
+        err.print(f"[yellow]warning:[/] {problem}")
+    settings.session_secret()  # generated and stored on first run
+    host, port = host or settings.host, port or settings.port
+    settings.host, settings.port = host, port
+    if banner is not None:
+        banner()
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

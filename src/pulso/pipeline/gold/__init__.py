@@ -1,0 +1,1 @@
+"""Gold jobs: aggregates and features rebuilt from silver."""
