@@ -124,5 +124,5 @@ def test_pipeline_records_runs_and_failures(any_settings: Settings) -> None:
 def test_unknown_tenant_or_job(sqlite_settings: Settings) -> None:
     with pytest.raises(LookupError, match="nope"):
         run_pipeline(tenant_slug="nope")
-    with pytest.raises(LookupError, match="no.such"):
+    with pytest.raises(LookupError, match=r"no\.such"):
         run_pipeline(job_names=["no.such"])
