@@ -31,7 +31,7 @@ admin_app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(pipeline_app, name="pipeline")
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 

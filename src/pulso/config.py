@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -38,13 +38,13 @@ class Settings(BaseSettings):
     port: int = 8000
     default_timezone: str = "America/Sao_Paulo"
 
-    @property
+    @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'pulso.db').resolve()}"
 
-    @property
+    @cached_property
     def resolved_admin_database_url(self) -> str:
         return self.admin_database_url or self.resolved_database_url
 
