@@ -105,7 +105,7 @@ def _inline_values(state: ORMExecuteState) -> list[Mapping[str, Any]]:
     single = getattr(statement, "_values", None) or {}
     multi = getattr(statement, "_multi_values", None) or ()
     for values in [single, *(row for batch in multi for row in batch)]:
-        rows.append({getattr(k, "key", k): getattr(v, "value", v) for k, v in dict(values).items()})
+        rows.append({str(getattr(k, "key", k)): getattr(v, "value", v) for k, v in dict(values).items()})
     return rows
 
 
