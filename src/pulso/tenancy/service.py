@@ -59,9 +59,7 @@ def get_tenant(session: PulsoSession, slug: str) -> Tenant:
 
 
 def list_tenants(session: PulsoSession) -> list[TenantSummary]:
-    user_counts = (
-        select(User.tenant_id, func.count().label("users")).group_by(User.tenant_id).subquery("user_counts")
-    )
+    user_counts = select(User.tenant_id, func.count().label("users")).group_by(User.tenant_id).subquery("user_counts")
     rows = session.execute(
         select(Tenant, func.coalesce(user_counts.c.users, 0))
         .outerjoin(user_counts, user_counts.c.tenant_id == Tenant.id)

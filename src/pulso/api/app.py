@@ -1,0 +1,55 @@
+"""The application factory: ``create_app(settings)`` builds the FastAPI app ``pulso serve`` runs."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.staticfiles import StaticFiles
+
+from pulso import __version__
+from pulso.api import health
+from pulso.api.errors import DomainError
+from pulso.api.middleware import StaticGZipMiddleware, WebMiddleware
+from pulso.config import Settings, get_settings
+from pulso.security.sessions import SessionCodec
+from pulso.web import admin_tenants, assets, login, overview
+from pulso.web.error_pages import (
+    domain_error_handler,
+    http_error_handler,
+    server_error_handler,
+    validation_error_handler,
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    problems = settings.production_problems()
+    if problems:
+        raise RuntimeError("refusing to serve: " + " ".join(problems))
+    app = FastAPI(
+        title="Pulso",
+        version=__version__,
+        docs_url=None,  # the Swagger UI loads from a CDN; the schema stays at /openapi.json
+        redoc_url=None,
+    )
+    secret = settings.session_secret()
+    app.state.settings = settings
+    app.state.secret = secret
+    app.state.session_codec = SessionCodec(secret, settings.session_max_age_seconds)
+
+    app.add_middleware(WebMiddleware, secure_cookies=settings.env == "production")
+    app.add_middleware(StaticGZipMiddleware)
+
+    app.add_exception_handler(DomainError, domain_error_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(Exception, server_error_handler)  # still logged by the server
+
+    app.include_router(health.router)
+    app.include_router(assets.router)  # before the /static mount, which would otherwise shadow it
+    app.include_router(login.router)
+    app.include_router(admin_tenants.router)
+    app.include_router(overview.router)
+    app.mount("/static", StaticFiles(directory=assets.STATIC_DIR), name="static")
+    return app
