@@ -46,11 +46,11 @@ def fail(message: str) -> NoReturn:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn expected input errors into one clear line and exit code 2."""
-    from pulso.tenancy.service import ValidationError
+    from pulso.errors import DomainError
 
     try:
         yield
-    except (ValidationError, LookupError) as exc:
+    except (DomainError, LookupError) as exc:
         fail(exc.args[0] if exc.args else str(exc))
 
 

@@ -1,37 +1,10 @@
-"""Domain errors that carry their HTTP status; one handler (:mod:`pulso.web.error_pages`) renders them as a
-page for people or as JSON for API clients."""
+"""Web-layer errors; the domain errors live in :mod:`pulso.errors` and are re-exported here."""
 
 from __future__ import annotations
 
+from pulso.errors import DomainError, ForbiddenError, InvalidInputError, NotFoundError
 
-class DomainError(Exception):
-    """An error the user may see. ``message_key`` names the UI string; ``message`` is the English text."""
-
-    status_code = 400
-    code = "bad_request"
-    message_key = "error.bad_request"
-    message = "Invalid request."
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
-        if message is not None:
-            self.message = message
-
-
-class NotFoundError(DomainError):
-    """Also what a user gets for something that exists but is not theirs: existence is not revealed."""
-
-    status_code = 404
-    code = "not_found"
-    message_key = "error.not_found"
-    message = "Not found."
-
-
-class ForbiddenError(DomainError):
-    status_code = 403
-    code = "forbidden"
-    message_key = "error.forbidden"
-    message = "You do not have access to this resource."
+__all__ = ["CsrfError", "DomainError", "ForbiddenError", "InvalidInputError", "LoginRequiredError", "NotFoundError"]
 
 
 class CsrfError(DomainError):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
+from pulso.errors import InvalidInputError
 from pulso.security.passwords import hash_password
 from pulso.store.models import USER_ROLES, Tenant, User
 from pulso.store.session import PulsoSession
@@ -16,8 +17,8 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class ValidationError(ValueError):
-    """Input that cannot be accepted; the message says what and where."""
+class ValidationError(InvalidInputError):
+    """Tenant or user input that cannot be accepted; the message says what and where."""
 
 
 @dataclass(frozen=True)
