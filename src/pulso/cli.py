@@ -54,13 +54,13 @@ def user_errors() -> Iterator[None]:
         fail(exc.args[0] if exc.args else str(exc))
 
 
-def parse_day(value: str | None) -> date | None:
+def parse_day(value: str | None, option: str = "--since") -> date | None:
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        fail(f"--since: {value!r} is not a date like 2026-01-31")
+        fail(f"{option}: {value!r} is not a date like 2026-01-31")
 
 
 @app.callback()
@@ -177,15 +177,48 @@ def demo_seed(
         str, typer.Option(help="small (seconds), medium or large (>= 1M events, for benchmarks).")
     ] = "small",
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
+    end_date: Annotated[str | None, typer.Option(help="First day without data (YYYY-MM-DD); default today.")] = None,
 ) -> None:
     """(Re)create the demo tenants sorriso and insightos and the demo logins."""
     from pulso.demo import seed_demo
 
     if size not in {"small", "medium", "large"}:
         fail(f"--size: {size!r} is not one of small, medium, large")
-    summary = seed_demo(size=size, seed=seed, progress=True)
-    console.print(f"demo seeded in {summary.seconds:.1f}s")
+    if seed < 0:
+        fail(f"--seed: must be a non-negative integer, got {seed}")
+    summary = seed_demo(size=size, seed=seed, end_date=parse_day(end_date, "--end-date"), progress=True)
+    tables = sorted({name for rows in summary.tenants.values() for name in rows})
+    table = Table("table", *summary.tenants)
+    for name in tables:
+        table.add_row(name, *(f"{rows.get(name, 0):,}" for rows in summary.tenants.values()))
+    console.print(table)
+    console.print(f"{summary.total_rows:,} rows in {summary.elapsed_seconds:.1f}s, history ends the day before {summary.end_date}")
     _print_logins()
+
+
+@demo_app.command("verify")
+def demo_verify() -> None:
+    """Measure the planted effects in the seeded demo data (true values: docs/demo-data.md)."""
+    from pulso.demo.verify import measure_effects
+
+    with user_errors():
+        report = measure_effects()
+    table = Table("effect", "realized")
+    table.add_row("LTV google_gestao_agil / others", f"{report.ltv_ratio:.2f}x")
+    table.add_row("largest funnel drop", " -> ".join(report.largest_drop))
+    for step, rate in report.funnel_step_conversion.items():
+        table.add_row(f"  step {step}", f"{rate:.1%}")
+    for agent, p95 in sorted(report.first_response_p95_seconds.items()):
+        table.add_row(f"P95 first response, {agent}", f"{p95:,.0f} s")
+    table.add_row("weekday multipliers Mon..Sun, sorriso", " ".join(f"{m:.2f}" for m in report.sorriso_weekday))
+    table.add_row("weekday multipliers Mon..Sun, insightos", " ".join(f"{m:.2f}" for m in report.insightos_weekday))
+    for label, day in (("sorriso spike", report.sorriso_anomaly), ("insightos outage", report.insightos_anomaly)):
+        table.add_row(label, f"{day.day}: {day.ratio_to_mean:.2f}x the mean day")
+    fit = report.lead_conversion
+    table.add_row("lead conversion intercept", f"{fit.intercept:+.2f} (se {fit.intercept_standard_error:.2f})")
+    for name, value in fit.coefficients.items():
+        table.add_row(f"  coefficient {name}", f"{value:+.2f} (se {fit.standard_errors[name]:.2f})")
+    console.print(table)
 
 
 @demo_app.command("up")
@@ -196,7 +229,7 @@ def demo_up(
 ) -> None:
     """Everything `make demo` does: migrate, seed, run the pipeline, serve and print where to log in."""
     db_upgrade()
-    demo_seed(size=size, seed=42)
+    demo_seed(size=size, seed=42, end_date=None)
     pipeline_run(tenant=None, since=None, job=None)
     _serve(host, port, banner=_print_logins)
 
