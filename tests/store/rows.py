@@ -30,6 +30,9 @@ OVERRIDES: dict[tuple[str, str], Any] = {
     ("feedback", "kind"): "nps",
     ("feedback", "score"): 9,
     ("job_runs", "status"): "succeeded",
+    ("sources", "kind"): "import",
+    ("events", "type"): "track",
+    ("orders", "status"): "completed",
 }
 
 

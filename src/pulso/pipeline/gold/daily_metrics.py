@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Date, Integer, cast, delete, func, insert,
 
 from pulso.pipeline.registry import Job, register
 from pulso.store.models import Contact, Conversation, DailyMetric, Event, Message, Order, Tenant
+from pulso.store.models.silver import REVENUE_STATUSES
 from pulso.store.session import PulsoSession
 
 METRICS: dict[str, tuple[Any, Any, tuple[ColumnElement[bool], ...]]] = {
@@ -26,7 +27,7 @@ METRICS: dict[str, tuple[Any, Any, tuple[ColumnElement[bool], ...]]] = {
     "leads": (Contact.became_lead_at, func.count(), ()),
     "customers": (Contact.became_customer_at, func.count(), ()),
     "events": (Event.occurred_at, func.count(), ()),
-    "revenue": (Order.ordered_at, func.coalesce(func.sum(Order.amount), 0), (Order.status != "cancelled",)),
+    "revenue": (Order.ordered_at, func.coalesce(func.sum(Order.amount), 0), (Order.status.in_(REVENUE_STATUSES),)),
 }
 
 

@@ -24,7 +24,10 @@ class Base(DeclarativeBase):
 
 class TenantScoped:
     """A row that belongs to one tenant. Every such table gets row-level security on PostgreSQL and
-    automatic ``tenant_id`` filtering in :func:`pulso.store.session.tenant_session`."""
+    automatic ``tenant_id`` filtering in :func:`pulso.store.session.tenant_session`.
+
+    ``tenant_id`` is not indexed on its own: each table leads one of its composite indexes or unique
+    constraints with it (a test checks), which serves the tenant filter and avoids a redundant index."""
 
     __tenant_nullable__ = False  # platform rows (tenant_id NULL) allowed, e.g. super-admin users
 

@@ -14,12 +14,14 @@ from pulso.store.types import BigIntPK, JSONType, UTCDateTime, utcnow
 USER_ROLES = ("platform_admin", "admin", "manager", "marketing", "sales", "support", "analyst", "viewer")
 API_KEY_KINDS = ("write", "read", "admin")
 JOB_STATUSES = ("running", "succeeded", "failed")
+SOURCE_KINDS = ("tracker", "http", "chatwoot", "import", "demo")
 
 
 class Tenant(CreatedAt, Base):
     """A client company. Not tenant-scoped itself: the platform session manages it."""
 
     __tablename__ = "tenants"
+    __table_args__ = {"sqlite_autoincrement": True}  # never hand a deleted tenant's id to a new one
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(63), unique=True)
@@ -38,6 +40,8 @@ class User(TenantScoped, CreatedAt, Base):
     __table_args__ = (
         CheckConstraint(f"role IN {USER_ROLES!r}", name="role"),
         CheckConstraint("(role = 'platform_admin') = (tenant_id IS NULL)", name="platform_admin_has_no_tenant"),
+        Index("ix_users_tenant_role", "tenant_id", "role"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -53,7 +57,11 @@ class ApiKey(TenantScoped, CreatedAt, Base):
     """A key for collection (write) or the API (read/admin). Only its hash is stored."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (CheckConstraint(f"kind IN {API_KEY_KINDS!r}", name="kind"),)
+    __table_args__ = (
+        CheckConstraint(f"kind IN {API_KEY_KINDS!r}", name="kind"),
+        Index("ix_api_keys_tenant_kind", "tenant_id", "kind"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -68,7 +76,10 @@ class Source(TenantScoped, CreatedAt, Base):
     """Where a tenant's data comes from: the tracker, a Chatwoot database, file imports."""
 
     __tablename__ = "sources"
-    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        CheckConstraint(f"kind IN {SOURCE_KINDS!r}", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -98,6 +109,7 @@ class JobRun(TenantScoped, Base):
     __table_args__ = (
         CheckConstraint(f"status IN {JOB_STATUSES!r}", name="status"),
         Index("ix_job_runs_job_started", "job", "started_at"),
+        Index("ix_job_runs_tenant_started", "tenant_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -116,7 +128,7 @@ class AuditLog(TenantScoped, Base):
 
     __tablename__ = "audit_log"
     __tenant_nullable__ = True
-    __table_args__ = (Index("ix_audit_log_at", "at"),)
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_tenant_at", "tenant_id", "at"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

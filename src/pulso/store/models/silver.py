@@ -26,6 +26,9 @@ LIFECYCLE_STAGES = ("visitor", "lead", "customer", "churned")
 IDENTITY_KINDS = ("anonymous_id", "user_id", "email", "phone", "chatwoot_contact_id")
 CHANNEL_TYPES = ("whatsapp", "instagram", "telegram", "facebook", "web", "email", "sms", "api", "other")
 CONVERSATION_STATUSES = ("open", "resolved", "pending", "snoozed")
+EVENT_TYPES = ("track", "page", "screen", "identify", "group", "alias")
+ORDER_STATUSES = ("pending", "scheduled", "completed", "no_show", "cancelled", "refunded")
+REVENUE_STATUSES = ("completed",)  # what counts as revenue: paid purchases and payments, attended bookings
 Money = Numeric(14, 2)
 
 
@@ -79,6 +82,7 @@ class Event(TenantScoped, Base):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("tenant_id", "message_id"),
+        CheckConstraint(f"type IN {EVENT_TYPES!r}", name="type"),
         Index("ix_events_tenant_time", "tenant_id", "occurred_at"),
         Index("ix_events_tenant_name_time", "tenant_id", "name", "occurred_at"),
     )
@@ -222,6 +226,7 @@ class Order(TenantScoped, Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_id"),
+        CheckConstraint(f"status IN {ORDER_STATUSES!r}", name="status"),
         Index("ix_orders_tenant_ordered", "tenant_id", "ordered_at"),
     )
 

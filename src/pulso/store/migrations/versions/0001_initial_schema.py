@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 20:32:02.504692
+Create Date: 2026-11-22
 
 Every table, plus on PostgreSQL: row-level security on each tenant table and the application role.
 """
@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("created_at", pulso.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tenants")),
         sa.UniqueConstraint("slug", name=op.f("uq_tenants_slug")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "agents",
@@ -103,9 +104,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_keys_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index("ix_api_keys_tenant_kind", ["tenant_id", "kind"], unique=False)
 
     op.create_table(
         "campaigns",
@@ -225,6 +228,7 @@ def upgrade() -> None:
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
         batch_op.create_index("ix_job_runs_job_started", ["job", "started_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_job_runs_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index("ix_job_runs_tenant_started", ["tenant_id", "started_at"], unique=False)
 
     op.create_table(
         "model_versions",
@@ -312,6 +316,7 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.Column("created_at", pulso.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('tracker', 'http', 'chatwoot', 'import', 'demo')", name=op.f("ck_sources_kind")),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_sources_tenant_id_tenants"), ondelete="CASCADE"
         ),
@@ -344,9 +349,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_users_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index("ix_users_tenant_role", ["tenant_id", "role"], unique=False)
 
     op.create_table(
         "audit_log",
@@ -371,6 +378,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index("ix_audit_log_at", ["at"], unique=False)
+        batch_op.create_index("ix_audit_log_tenant_at", ["tenant_id", "at"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
@@ -527,6 +535,9 @@ def upgrade() -> None:
         sa.Column("sent_at", pulso.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("received_at", pulso.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "type IN ('track', 'page', 'screen', 'identify', 'group', 'alias')", name=op.f("ck_events_type")
+        ),
         sa.ForeignKeyConstraint(
             ["contact_id"], ["contacts.id"], name=op.f("fk_events_contact_id_contacts"), ondelete="SET NULL"
         ),
@@ -584,6 +595,10 @@ def upgrade() -> None:
         sa.Column("ordered_at", pulso.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("scheduled_for", pulso.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('pending', 'scheduled', 'completed', 'no_show', 'cancelled', 'refunded')",
+            name=op.f("ck_orders_status"),
+        ),
         sa.ForeignKeyConstraint(
             ["contact_id"], ["contacts.id"], name=op.f("fk_orders_contact_id_contacts"), ondelete="SET NULL"
         ),
@@ -810,10 +825,12 @@ def downgrade() -> None:
     op.drop_table("campaign_spend")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_tenant_id"))
+        batch_op.drop_index("ix_audit_log_tenant_at")
         batch_op.drop_index("ix_audit_log_at")
 
     op.drop_table("audit_log")
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index("ix_users_tenant_role")
         batch_op.drop_index(batch_op.f("ix_users_tenant_id"))
 
     op.drop_table("users")
@@ -836,6 +853,7 @@ def downgrade() -> None:
 
     op.drop_table("model_versions")
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_job_runs_tenant_started")
         batch_op.drop_index(batch_op.f("ix_job_runs_tenant_id"))
         batch_op.drop_index("ix_job_runs_job_started")
 
@@ -858,6 +876,7 @@ def downgrade() -> None:
 
     op.drop_table("campaigns")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_api_keys_tenant_kind")
         batch_op.drop_index(batch_op.f("ix_api_keys_tenant_id"))
 
     op.drop_table("api_keys")
