@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
@@ -180,20 +180,25 @@ def demo_seed(
     end_date: Annotated[str | None, typer.Option(help="First day without data (YYYY-MM-DD); default today.")] = None,
 ) -> None:
     """(Re)create the demo tenants sorriso and insightos and the demo logins."""
+    _seed(size, seed, parse_day(end_date, "--end-date"))
+    _print_logins()
+
+
+def _seed(size: str, seed: int, end_date: date | None) -> None:
     from pulso.demo import seed_demo
 
     if size not in {"small", "medium", "large"}:
         fail(f"--size: {size!r} is not one of small, medium, large")
     if seed < 0:
         fail(f"--seed: must be a non-negative integer, got {seed}")
-    summary = seed_demo(size=size, seed=seed, end_date=parse_day(end_date, "--end-date"), progress=True)
+    summary = seed_demo(size=size, seed=seed, end_date=end_date, progress=True)
     tables = sorted({name for rows in summary.tenants.values() for name in rows})
     table = Table("table", *summary.tenants)
     for name in tables:
         table.add_row(name, *(f"{rows.get(name, 0):,}" for rows in summary.tenants.values()))
     console.print(table)
-    console.print(f"{summary.total_rows:,} rows in {summary.elapsed_seconds:.1f}s, history ends the day before {summary.end_date}")
-    _print_logins()
+    last_day = summary.end_date - timedelta(days=1)
+    console.print(f"{summary.total_rows:,} rows in {summary.elapsed_seconds:.1f}s; history ends on {last_day}")
 
 
 @demo_app.command("verify")
@@ -229,7 +234,7 @@ def demo_up(
 ) -> None:
     """Everything `make demo` does: migrate, seed, run the pipeline, serve and print where to log in."""
     db_upgrade()
-    demo_seed(size=size, seed=42, end_date=None)
+    _seed(size, 42, None)
     pipeline_run(tenant=None, since=None, job=None)
     _serve(host, port, banner=_print_logins)
 

@@ -13,7 +13,7 @@ import pytest
 
 from pulso.config import Settings
 from pulso.metrics.overview import DateRange, OverviewParams, OverviewQuery, median, today_in
-from pulso.store.models import Contact, Conversation, DailyMetric, Inbox
+from pulso.store.models import Agent, Contact, Conversation, DailyMetric, Inbox
 from pulso.store.session import platform_session, tenant_session
 from pulso.tenancy.service import create_tenant
 
@@ -25,15 +25,29 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
 
-def add_conversations(tenant_id: int, rows: list[tuple[datetime, float | None]]) -> None:
+def add_conversations(
+    tenant_id: int, rows: list[tuple[datetime, float | None]], bot_rows: list[tuple[datetime, float]] | None = None
+) -> None:
+    """Conversations (created, seconds to first reply); ``bot_rows`` are assigned to a bot, which answers."""
     with tenant_session(tenant_id) as session:
         inbox = Inbox(external_id="wa", name="WhatsApp", channel_type="whatsapp")
-        session.add(inbox)
+        bot = Agent(external_id="bot", name="Sofia", kind="bot")
+        session.add_all([inbox, bot])
         session.flush()
         for number, (created, reply_seconds) in enumerate(rows):
             reply = created + timedelta(seconds=reply_seconds) if reply_seconds is not None else None
             session.add(
                 Conversation(external_id=str(number), inbox_id=inbox.id, created_at=created, first_reply_at=reply)
+            )
+        for number, (created, reply_seconds) in enumerate(bot_rows or []):
+            session.add(
+                Conversation(
+                    external_id=f"bot-{number}",
+                    inbox_id=inbox.id,
+                    assignee_agent_id=bot.id,
+                    created_at=created,
+                    first_reply_at=created + timedelta(seconds=reply_seconds),
+                )
             )
 
 
@@ -64,6 +78,8 @@ def tenants(any_settings: Settings) -> tuple[int, int]:
             (utc(2025, 2, 25, 12, 0), 300),  # previous period
             (utc(2025, 2, 22, 2, 0), 7),  # local 21 Feb: before the previous period
         ],
+        # the bot's instant answers count as conversations but not in the team's first response time
+        bot_rows=[(utc(2025, 3, 2, 12, 0), 4), (utc(2025, 3, 6, 12, 0), 4)],
     )
     add_contacts(
         t,
@@ -111,8 +127,8 @@ def test_kpis_match_the_hand_count(tenants: tuple[int, int]) -> None:
     assert result.previous_range == DateRange(date(2025, 2, 22), date(2025, 2, 28))
 
     conversations = result.kpi("conversations")
-    assert (conversations.value, conversations.previous) == (6, 2)
-    assert conversations.change == pytest.approx(2.0)
+    assert (conversations.value, conversations.previous) == (8, 2)  # 6 answered by people + 2 by the bot
+    assert conversations.change == pytest.approx(3.0)
 
     leads = result.kpi("leads")
     assert (leads.value, leads.previous) == (4, 3)
@@ -125,7 +141,8 @@ def test_kpis_match_the_hand_count(tenants: tuple[int, int]) -> None:
     assert (conversion.numerator, conversion.denominator) == (2, 4)
     assert conversion.change_is_good is True
 
-    # Answered in range: 60, 200, 600, 1800 s (the -30 s clock error left out) -> (200 + 600) / 2.
+    # Answered by people in range: 60, 200, 600, 1800 s (the -30 s clock error and the bot's 4 s left out)
+    # -> (200 + 600) / 2. With the bot's replies it would be (60 + 200) / 2 = 130.
     first_response = result.kpi("median_first_response")
     assert first_response.value == pytest.approx(400.0)
     assert first_response.previous == pytest.approx(200.0)  # (100 + 300) / 2

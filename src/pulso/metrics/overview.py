@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from pulso.store.models import Contact, Conversation, DailyMetric
+from pulso.store.models import Agent, Contact, Conversation, DailyMetric
 from pulso.store.session import PulsoSession
 
 PERIOD_CHOICES = (7, 30, 90, 180)
@@ -33,7 +33,8 @@ DEFINITIONS: dict[KpiKey, str] = {
     "lead_conversion": "Of the leads created in the range, the share with became_customer_at set.",
     "median_first_response": (
         "Median of first_reply_at - created_at over the conversations created in the range that have a first "
-        "reply (replies stamped before creation are ignored as clock errors)."
+        "reply, leaving out conversations assigned to a bot (as Chatwoot does: the team's response time, not the "
+        "bot's); replies stamped before creation are ignored as clock errors."
     ),
 }
 
@@ -233,8 +234,12 @@ class OverviewQuery:
         leads_by_stage = {stage: int(n) for stage, n, _ in lead_rows}
 
         replies = session.execute(
-            select(Conversation.created_at, Conversation.first_reply_at).where(
-                *created_in_range, Conversation.first_reply_at.is_not(None)
+            select(Conversation.created_at, Conversation.first_reply_at)
+            .outerjoin(Agent, Agent.id == Conversation.assignee_agent_id)
+            .where(
+                *created_in_range,
+                Conversation.first_reply_at.is_not(None),
+                or_(Agent.kind.is_(None), Agent.kind != "bot"),
             )
         ).all()
         durations = [

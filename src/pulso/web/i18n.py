@@ -60,7 +60,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kpi.leads": ("Leads", "Leads"),
     "kpi.lead_conversion": ("Conversão lead → cliente", "Lead-to-customer conversion"),
     "kpi.median_first_response": ("Mediana da 1ª resposta", "Median first response"),
-    "kpi.conversations.definition": ("Conversas abertas no período.", "Conversations created in the period."),
+    "kpi.conversations.definition": ("Conversas iniciadas no período.", "Conversations created in the period."),
     "kpi.leads.definition": (
         "Contatos que viraram lead no período (campo became_lead_at).",
         "Contacts who became leads in the period (became_lead_at).",
@@ -70,8 +70,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Of the period's leads, the share that has become a customer.",
     ),
     "kpi.median_first_response.definition": (
-        "Mediana do tempo até a primeira resposta, nas conversas do período que foram respondidas.",
-        "Median time to the first reply, over the period's conversations that got one.",
+        "Mediana do tempo até a primeira resposta da equipe (sem o bot), nas conversas do período respondidas.",
+        "Median time to the team's first reply (bot excluded), over the period's answered conversations.",
     ),
     "kpi.leads.open": ("{count} ainda em negociação", "{count} still open"),
     "kpi.lead_conversion.customers": ("{count} de {total} leads", "{count} of {total} leads"),
