@@ -276,12 +276,16 @@ def pipeline_run(
 def pipeline_runs(limit: int = 20) -> None:
     """The most recent job runs."""
     from pulso.pipeline.runner import recent_runs
+    from pulso.store import platform_session
+    from pulso.tenancy.service import list_tenants
 
+    with platform_session() as session:
+        slugs = {t.id: t.slug for t in list_tenants(session)}
     table = Table("id", "tenant", "job", "status", "started (UTC)", "seconds", "rows", "error")
     for r in recent_runs(limit):
         table.add_row(
             str(r.id),
-            str(r.tenant_id or "-"),
+            slugs.get(r.tenant_id, str(r.tenant_id)) if r.tenant_id else "-",
             r.job,
             r.status,
             f"{r.started_at:%Y-%m-%d %H:%M:%S}",

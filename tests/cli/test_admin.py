@@ -103,5 +103,5 @@ def test_pipeline_run_cli(sqlite_settings: Settings) -> None:
     assert "succeeded" in out
     code, out = pulso("pipeline", "runs")
     assert code == 0
-    assert "gold.daily_metrics" in out
+    assert re.search(r"gym +│ gold.daily_metrics +│ succeeded", out)
     assert pulso("pipeline", "run", "--since", "yesterday")[0] == 2
