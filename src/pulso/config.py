@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     port: int = 8000
     default_timezone: str = "America/Sao_Paulo"
 
+    # collection (the /v1 Segment-compatible API)
+    collector_max_event_bytes: int = 32 * 1024
+    collector_max_batch_bytes: int = 500 * 1024
+    collector_rate_limit_per_second: float = 2000.0  # events per write key, sustained
+    collector_rate_limit_burst: int = 20000  # events a key may send at once before the limit applies
+    collector_cors_origins: str = "*"  # comma-separated origins allowed to post from browsers
+    web_session_timeout_minutes: int = 30  # inactivity that ends a visit
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -16,6 +16,7 @@ from pulso.store.models.silver import (
     Inbox,
     Message,
     Order,
+    WebSession,
 )
 
 __all__ = [
@@ -47,5 +48,6 @@ __all__ = [
     "TenantScoped",
     "User",
     "Watermark",
+    "WebSession",
     "tenant_tables",
 ]

@@ -34,7 +34,7 @@ class TenantScoped:
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:  # noqa: N805
         nullable = getattr(cls, "__tenant_nullable__", False)
-        return mapped_column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=nullable, index=True)
+        return mapped_column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=nullable)
 
 
 class CreatedAt:

@@ -30,6 +30,8 @@ class Tenant(CreatedAt, Base):
     currency: Mapped[str] = mapped_column(String(3), default="BRL")
     locale: Mapped[str] = mapped_column(String(10), default="pt-BR")
     is_active: Mapped[bool] = mapped_column(default=True)
+    # tenant-level configuration, e.g. {"lifecycle_events": {"subscription_started": "customer"}}
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
 
 
 class User(TenantScoped, CreatedAt, Base):

@@ -57,6 +57,15 @@ class Contact(TenantScoped, CreatedAt, Base):
     first_touch_campaign: Mapped[str | None] = mapped_column(String(200))
     first_touch_term: Mapped[str | None] = mapped_column(String(200))
     first_touch_content: Mapped[str | None] = mapped_column(String(200))
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_touch_channel: Mapped[str | None] = mapped_column(String(32))
+    last_touch_source: Mapped[str | None] = mapped_column(String(100))
+    last_touch_medium: Mapped[str | None] = mapped_column(String(100))
+    last_touch_campaign: Mapped[str | None] = mapped_column(String(200))
+    last_touch_term: Mapped[str | None] = mapped_column(String(200))
+    last_touch_content: Mapped[str | None] = mapped_column(String(200))
+    # set when identity resolution merged this contact into another; its history moved there
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -99,9 +108,37 @@ class Event(TenantScoped, Base):
     utm_campaign: Mapped[str | None] = mapped_column(String(200))
     properties: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     context: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)  # clock-skew corrected
+    original_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime)  # as the client stated it
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    session_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class WebSession(TenantScoped, Base):
+    """A visit: a person's events with no gap longer than 30 minutes, with how the visit began."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "session_key"),
+        Index("ix_web_sessions_tenant_started", "tenant_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    session_key: Mapped[str] = mapped_column(String(64))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
+    anonymous_id: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    landing_url: Mapped[str | None] = mapped_column(Text)
+    referrer: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    utm_source: Mapped[str | None] = mapped_column(String(100))
+    utm_medium: Mapped[str | None] = mapped_column(String(100))
+    utm_campaign: Mapped[str | None] = mapped_column(String(200))
+    utm_term: Mapped[str | None] = mapped_column(String(200))
+    utm_content: Mapped[str | None] = mapped_column(String(200))
 
 
 class Inbox(TenantScoped, CreatedAt, Base):

@@ -48,6 +48,7 @@ TENANT_TABLES = (
     "sources",
     "users",
     "watermarks",
+    "web_sessions",
 )
 
 
@@ -62,6 +63,12 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("locale", sa.String(length=10), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "settings",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            server_default="{}",
+            nullable=False,
+        ),
         sa.Column("created_at", pulso.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tenants")),
         sa.UniqueConstraint("slug", name=op.f("uq_tenants_slug")),
@@ -84,9 +91,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agents")),
         sa.UniqueConstraint("tenant_id", "external_id", name=op.f("uq_agents_tenant_id_external_id")),
     )
-    with op.batch_alter_table("agents", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_agents_tenant_id"), ["tenant_id"], unique=False)
-
     op.create_table(
         "api_keys",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -107,7 +111,6 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_api_keys_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index("ix_api_keys_tenant_kind", ["tenant_id", "kind"], unique=False)
 
     op.create_table(
@@ -127,9 +130,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
         sa.UniqueConstraint("tenant_id", "channel", "name", name=op.f("uq_campaigns_tenant_id_channel_name")),
     )
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_campaigns_tenant_id"), ["tenant_id"], unique=False)
-
     op.create_table(
         "contacts",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -148,6 +148,14 @@ def upgrade() -> None:
         sa.Column("first_touch_campaign", sa.String(length=200), nullable=True),
         sa.Column("first_touch_term", sa.String(length=200), nullable=True),
         sa.Column("first_touch_content", sa.String(length=200), nullable=True),
+        sa.Column("last_seen_at", pulso.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_touch_channel", sa.String(length=32), nullable=True),
+        sa.Column("last_touch_source", sa.String(length=100), nullable=True),
+        sa.Column("last_touch_medium", sa.String(length=100), nullable=True),
+        sa.Column("last_touch_campaign", sa.String(length=200), nullable=True),
+        sa.Column("last_touch_term", sa.String(length=200), nullable=True),
+        sa.Column("last_touch_content", sa.String(length=200), nullable=True),
+        sa.Column("merged_into_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column(
             "attributes", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
@@ -158,12 +166,14 @@ def upgrade() -> None:
             "lifecycle_stage IN ('visitor', 'lead', 'customer', 'churned')", name=op.f("ck_contacts_lifecycle_stage")
         ),
         sa.ForeignKeyConstraint(
+            ["merged_into_id"], ["contacts.id"], name=op.f("fk_contacts_merged_into_id_contacts"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_contacts_tenant_id_tenants"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_contacts_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index("ix_contacts_tenant_stage", ["tenant_id", "lifecycle_stage"], unique=False)
 
     op.create_table(
@@ -180,9 +190,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_daily_metrics")),
         sa.UniqueConstraint("tenant_id", "day", "metric", name=op.f("uq_daily_metrics_tenant_id_day_metric")),
     )
-    with op.batch_alter_table("daily_metrics", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_daily_metrics_tenant_id"), ["tenant_id"], unique=False)
-
     op.create_table(
         "inboxes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -202,9 +209,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inboxes")),
         sa.UniqueConstraint("tenant_id", "external_id", name=op.f("uq_inboxes_tenant_id_external_id")),
     )
-    with op.batch_alter_table("inboxes", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_inboxes_tenant_id"), ["tenant_id"], unique=False)
-
     op.create_table(
         "job_runs",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -227,7 +231,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
         batch_op.create_index("ix_job_runs_job_started", ["job", "started_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_job_runs_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index("ix_job_runs_tenant_started", ["tenant_id", "started_at"], unique=False)
 
     op.create_table(
@@ -257,9 +260,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_model_versions")),
         sa.UniqueConstraint("tenant_id", "kind", "version", name=op.f("uq_model_versions_tenant_id_kind_version")),
     )
-    with op.batch_alter_table("model_versions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_model_versions_tenant_id"), ["tenant_id"], unique=False)
-
     op.create_table(
         "quarantine",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -277,7 +277,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quarantine")),
     )
     with op.batch_alter_table("quarantine", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_quarantine_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index("ix_quarantine_tenant_received", ["tenant_id", "received_at"], unique=False)
 
     op.create_table(
@@ -302,7 +301,6 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("raw_events", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_raw_events_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index("ix_raw_events_unprocessed", ["tenant_id", "processed_at", "id"], unique=False)
 
     op.create_table(
@@ -323,9 +321,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("tenant_id", "name", name=op.f("uq_sources_tenant_id_name")),
     )
-    with op.batch_alter_table("sources", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_sources_tenant_id"), ["tenant_id"], unique=False)
-
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -352,7 +347,6 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_users_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index("ix_users_tenant_role", ["tenant_id", "role"], unique=False)
 
     op.create_table(
@@ -379,7 +373,6 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index("ix_audit_log_at", ["at"], unique=False)
         batch_op.create_index("ix_audit_log_tenant_at", ["tenant_id", "at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_audit_log_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "campaign_spend",
@@ -405,7 +398,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("campaign_spend", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_campaign_spend_campaign_id"), ["campaign_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_campaign_spend_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "contact_identities",
@@ -429,7 +421,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("contact_identities", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_contact_identities_contact_id"), ["contact_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_contact_identities_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "conversations",
@@ -479,7 +470,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_conversations_contact_id"), ["contact_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_conversations_inbox_id"), ["inbox_id"], unique=False)
         batch_op.create_index("ix_conversations_tenant_created", ["tenant_id", "created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_conversations_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "customer_value",
@@ -511,7 +501,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_customer_value_contact_time", ["tenant_id", "contact_id", "computed_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_customer_value_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "events",
@@ -532,8 +521,10 @@ def upgrade() -> None:
             "context", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
         sa.Column("occurred_at", pulso.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("original_timestamp", pulso.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sent_at", pulso.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("received_at", pulso.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("session_key", sa.String(length=64), nullable=True),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "type IN ('track', 'page', 'screen', 'identify', 'group', 'alias')", name=op.f("ck_events_type")
@@ -549,7 +540,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_events_contact_id"), ["contact_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_events_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index("ix_events_tenant_name_time", ["tenant_id", "name", "occurred_at"], unique=False)
         batch_op.create_index("ix_events_tenant_time", ["tenant_id", "occurred_at"], unique=False)
 
@@ -580,7 +570,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("lead_scores", schema=None) as batch_op:
         batch_op.create_index("ix_lead_scores_contact_time", ["tenant_id", "contact_id", "scored_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_lead_scores_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "orders",
@@ -610,7 +599,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_orders_contact_id"), ["contact_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_orders_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index("ix_orders_tenant_ordered", ["tenant_id", "ordered_at"], unique=False)
 
     op.create_table(
@@ -630,8 +618,36 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_watermarks")),
         sa.UniqueConstraint("tenant_id", "stream", name=op.f("uq_watermarks_tenant_id_stream")),
     )
-    with op.batch_alter_table("watermarks", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_watermarks_tenant_id"), ["tenant_id"], unique=False)
+    op.create_table(
+        "web_sessions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("session_key", sa.String(length=64), nullable=False),
+        sa.Column("contact_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("anonymous_id", sa.String(length=200), nullable=True),
+        sa.Column("started_at", pulso.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", pulso.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("event_count", sa.Integer(), nullable=False),
+        sa.Column("landing_url", sa.Text(), nullable=True),
+        sa.Column("referrer", sa.Text(), nullable=True),
+        sa.Column("channel", sa.String(length=32), nullable=True),
+        sa.Column("utm_source", sa.String(length=100), nullable=True),
+        sa.Column("utm_medium", sa.String(length=100), nullable=True),
+        sa.Column("utm_campaign", sa.String(length=200), nullable=True),
+        sa.Column("utm_term", sa.String(length=200), nullable=True),
+        sa.Column("utm_content", sa.String(length=200), nullable=True),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["contacts.id"], name=op.f("fk_web_sessions_contact_id_contacts"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_web_sessions_tenant_id_tenants"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
+        sa.UniqueConstraint("tenant_id", "session_key", name=op.f("uq_web_sessions_tenant_id_session_key")),
+    )
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_sessions_contact_id"), ["contact_id"], unique=False)
+        batch_op.create_index("ix_web_sessions_tenant_started", ["tenant_id", "started_at"], unique=False)
 
     op.create_table(
         "conversation_insights",
@@ -668,7 +684,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("conversation_insights", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_conversation_insights_conversation_id"), ["conversation_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_conversation_insights_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "feedback",
@@ -706,7 +721,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("feedback", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_feedback_contact_id"), ["contact_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_feedback_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
         "messages",
@@ -745,7 +759,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_messages_conversation_created", ["tenant_id", "conversation_id", "created_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_messages_tenant_id"), ["tenant_id"], unique=False)
 
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
@@ -763,50 +776,44 @@ def downgrade() -> None:
                 op.execute(statement)
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_messages_tenant_id"))
         batch_op.drop_index("ix_messages_conversation_created")
         batch_op.drop_index(batch_op.f("ix_messages_agent_id"))
 
     op.drop_table("messages")
     with op.batch_alter_table("feedback", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_feedback_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_feedback_contact_id"))
 
     op.drop_table("feedback")
     with op.batch_alter_table("conversation_insights", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_conversation_insights_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_conversation_insights_conversation_id"))
 
     op.drop_table("conversation_insights")
-    with op.batch_alter_table("watermarks", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_watermarks_tenant_id"))
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_web_sessions_tenant_started")
+        batch_op.drop_index(batch_op.f("ix_web_sessions_contact_id"))
 
+    op.drop_table("web_sessions")
     op.drop_table("watermarks")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index("ix_orders_tenant_ordered")
-        batch_op.drop_index(batch_op.f("ix_orders_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_orders_contact_id"))
 
     op.drop_table("orders")
     with op.batch_alter_table("lead_scores", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_lead_scores_tenant_id"))
         batch_op.drop_index("ix_lead_scores_contact_time")
 
     op.drop_table("lead_scores")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index("ix_events_tenant_time")
         batch_op.drop_index("ix_events_tenant_name_time")
-        batch_op.drop_index(batch_op.f("ix_events_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_events_contact_id"))
 
     op.drop_table("events")
     with op.batch_alter_table("customer_value", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_customer_value_tenant_id"))
         batch_op.drop_index("ix_customer_value_contact_time")
 
     op.drop_table("customer_value")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_conversations_tenant_id"))
         batch_op.drop_index("ix_conversations_tenant_created")
         batch_op.drop_index(batch_op.f("ix_conversations_inbox_id"))
         batch_op.drop_index(batch_op.f("ix_conversations_contact_id"))
@@ -814,75 +821,48 @@ def downgrade() -> None:
 
     op.drop_table("conversations")
     with op.batch_alter_table("contact_identities", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_contact_identities_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_contact_identities_contact_id"))
 
     op.drop_table("contact_identities")
     with op.batch_alter_table("campaign_spend", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_campaign_spend_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_campaign_spend_campaign_id"))
 
     op.drop_table("campaign_spend")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_log_tenant_id"))
         batch_op.drop_index("ix_audit_log_tenant_at")
         batch_op.drop_index("ix_audit_log_at")
 
     op.drop_table("audit_log")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index("ix_users_tenant_role")
-        batch_op.drop_index(batch_op.f("ix_users_tenant_id"))
 
     op.drop_table("users")
-    with op.batch_alter_table("sources", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sources_tenant_id"))
-
     op.drop_table("sources")
     with op.batch_alter_table("raw_events", schema=None) as batch_op:
         batch_op.drop_index("ix_raw_events_unprocessed")
-        batch_op.drop_index(batch_op.f("ix_raw_events_tenant_id"))
 
     op.drop_table("raw_events")
     with op.batch_alter_table("quarantine", schema=None) as batch_op:
         batch_op.drop_index("ix_quarantine_tenant_received")
-        batch_op.drop_index(batch_op.f("ix_quarantine_tenant_id"))
 
     op.drop_table("quarantine")
-    with op.batch_alter_table("model_versions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_model_versions_tenant_id"))
-
     op.drop_table("model_versions")
     with op.batch_alter_table("job_runs", schema=None) as batch_op:
         batch_op.drop_index("ix_job_runs_tenant_started")
-        batch_op.drop_index(batch_op.f("ix_job_runs_tenant_id"))
         batch_op.drop_index("ix_job_runs_job_started")
 
     op.drop_table("job_runs")
-    with op.batch_alter_table("inboxes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_inboxes_tenant_id"))
-
     op.drop_table("inboxes")
-    with op.batch_alter_table("daily_metrics", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_daily_metrics_tenant_id"))
-
     op.drop_table("daily_metrics")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_index("ix_contacts_tenant_stage")
-        batch_op.drop_index(batch_op.f("ix_contacts_tenant_id"))
 
     op.drop_table("contacts")
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_campaigns_tenant_id"))
-
     op.drop_table("campaigns")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index("ix_api_keys_tenant_kind")
-        batch_op.drop_index(batch_op.f("ix_api_keys_tenant_id"))
 
     op.drop_table("api_keys")
-    with op.batch_alter_table("agents", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_agents_tenant_id"))
-
     op.drop_table("agents")
     op.drop_table("tenants")
     # ### end Alembic commands ###
