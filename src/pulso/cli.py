@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pulso.collect.imports.command import import_app
 from pulso.config import get_settings
 
 app = typer.Typer(
@@ -28,8 +29,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 admin_app.add_typer(tenants_app, name="tenants")
 admin_app.add_typer(users_app, name="users")
+keys_app = typer.Typer(help="API keys (write keys for the /v1 collector).", no_args_is_help=True)
+admin_app.add_typer(keys_app, name="keys")
+quarantine_app = typer.Typer(help="Rejected payloads: list and replay.", no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(demo_app, name="demo")
 app.add_typer(pipeline_app, name="pipeline")
+app.add_typer(import_app, name="import")  # pulso import orders|spend|contacts|events (pulso.collect.imports)
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
@@ -303,6 +309,97 @@ def worker() -> None:
 
     logging.getLogger().setLevel(logging.INFO)
     run_worker()
+
+
+# ---------------------------------------------------------------- keys and quarantine (collector)
+
+
+def _tenant_id(slug: str) -> int:
+    from pulso.store import platform_session
+    from pulso.tenancy.service import get_tenant
+
+    with user_errors(), platform_session() as session:
+        return get_tenant(session, slug).id
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    kind: Annotated[str, typer.Option(help="write (collector), read or admin.")] = "write",
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. 'website'.")] = "",
+) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    from pulso.security.api_keys import create_key
+    from pulso.store import tenant_session
+
+    tenant_id = _tenant_id(tenant)
+    with user_errors(), tenant_session(tenant_id) as session:
+        row, plain = create_key(session, tenant_id=tenant_id, kind=kind, name=name)
+    console.print(f"created {row.kind} key {row.id} ({row.prefix}...) for {tenant}; it is shown only now:")
+    console.print(plain, soft_wrap=True, highlight=False)
+
+
+@keys_app.command("list")
+def keys_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> None:
+    """List a tenant's keys (prefixes only)."""
+    from pulso.security.api_keys import list_keys
+    from pulso.store import tenant_session
+
+    tenant_id = _tenant_id(tenant)
+    with tenant_session(tenant_id) as session:
+        keys = list_keys(session, tenant_id)
+    table = Table("id", "kind", "name", "prefix", "created", "revoked")
+    for k in keys:
+        created = f"{k.created_at:%Y-%m-%d %H:%M}" if k.created_at else ""
+        revoked = f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else ""
+        table.add_row(str(k.id), k.kind, k.name, k.prefix, created, revoked)
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="Key id or display prefix.")]) -> None:
+    """Revoke a key; running servers stop accepting it within 30 s (their key cache)."""
+    from pulso.security.api_keys import CACHE_TTL_SECONDS, revoke_key
+    from pulso.store import platform_session
+
+    with user_errors(), platform_session() as session:
+        row = revoke_key(session, key)
+    console.print(f"revoked key {row.id} ({row.prefix}...); servers refuse it within {CACHE_TTL_SECONDS:.0f} s")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant (slug).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows, newest first.")] = 50,
+) -> None:
+    """Unresolved rejected payloads with the reason and where they failed."""
+    from pulso.collect.quarantine import list_quarantine
+
+    rows = list_quarantine(_tenant_id(tenant) if tenant else None, limit)
+    table = Table("id", "tenant", "received", "location", "reason", "raw")
+    for r in rows:
+        raw = r.raw if len(r.raw) <= 60 else r.raw[:57] + "..."
+        table.add_row(str(r.id), str(r.tenant_id), f"{r.received_at:%Y-%m-%d %H:%M:%S}", r.location, r.reason, raw)
+    console.print(table)
+    console.print(f"{len(rows)} unresolved row(s)")
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant (slug).")] = None,
+    ids: Annotated[list[int] | None, typer.Option("--id", help="Only these quarantine ids (repeatable).")] = None,
+) -> None:
+    """Re-validate quarantined payloads; those that now pass move into bronze."""
+    from pulso.collect.quarantine import replay
+
+    outcomes = replay(_tenant_id(tenant) if tenant else None, ids or [])
+    for o in outcomes:
+        if o.replayed:
+            console.print(f"{o.quarantine_id}: replayed, {o.events} event(s) stored")
+        else:
+            console.print(f"{o.quarantine_id}: still fails: {o.reason}", highlight=False)
+    done = sum(o.replayed for o in outcomes)
+    console.print(f"replayed {done}, still failing {len(outcomes) - done}")
 
 
 # ---------------------------------------------------------------- serve

@@ -99,7 +99,7 @@ def test_rerun_is_idempotent_and_since_rebuilds_a_suffix(any_settings: Settings)
 
 def test_pipeline_records_runs_and_failures(any_settings: Settings) -> None:
     sp, other = _fixture()
-    results = run_pipeline()
+    results = run_pipeline(job_names=["gold.daily_metrics"])
     assert {(r.tenant_slug, r.status) for r in results} == {("sp", "succeeded"), ("other", "succeeded")}
     runs = recent_runs()
     assert {(r.tenant_id, r.status) for r in runs} == {(sp, "succeeded"), (other, "succeeded")}
@@ -112,7 +112,7 @@ def test_pipeline_records_runs_and_failures(any_settings: Settings) -> None:
 
     object.__setattr__(job, "run", broken)  # Job is frozen; restored below
     try:
-        failed = run_pipeline(tenant_slug="sp")
+        failed = run_pipeline(tenant_slug="sp", job_names=["gold.daily_metrics"])
     finally:
         object.__setattr__(job, "run", build_daily_metrics)
     assert [r.status for r in failed] == ["failed"]

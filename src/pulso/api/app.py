@@ -11,6 +11,9 @@ from pulso import __version__
 from pulso.api import health
 from pulso.api.errors import DomainError
 from pulso.api.middleware import StaticGZipMiddleware, WebMiddleware
+from pulso.collect import http as collect_http
+from pulso.collect import tracker_asset
+from pulso.collect.cors import CollectorCORS
 from pulso.config import Settings, get_settings
 from pulso.security.sessions import SessionCodec
 from pulso.web import admin_tenants, assets, login, overview
@@ -40,6 +43,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(WebMiddleware, secure_cookies=settings.env == "production")
     app.add_middleware(StaticGZipMiddleware)
+    app.add_middleware(CollectorCORS, origins=settings.collector_cors_origins)
+    app.state.collector = collect_http.Collector(settings)
 
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
@@ -47,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, server_error_handler)  # still logged by the server
 
     app.include_router(health.router)
+    app.include_router(collect_http.router)
+    app.include_router(tracker_asset.router)  # /t/pulso.js, before the tenant pages' /t/{slug}/
     app.include_router(assets.router)  # before the /static mount, which would otherwise shadow it
     app.include_router(login.router)
     app.include_router(admin_tenants.router)

@@ -122,6 +122,7 @@ class WebSession(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "session_key"),
         Index("ix_web_sessions_tenant_started", "tenant_id", "started_at"),
+        Index("ix_web_sessions_visitor", "tenant_id", "anonymous_id", "ended_at"),  # a visitor's latest visit
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

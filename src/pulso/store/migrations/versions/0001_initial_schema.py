@@ -648,6 +648,7 @@ def upgrade() -> None:
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_web_sessions_contact_id"), ["contact_id"], unique=False)
         batch_op.create_index("ix_web_sessions_tenant_started", ["tenant_id", "started_at"], unique=False)
+        batch_op.create_index("ix_web_sessions_visitor", ["tenant_id", "anonymous_id", "ended_at"], unique=False)
 
     op.create_table(
         "conversation_insights",
@@ -789,6 +790,7 @@ def downgrade() -> None:
 
     op.drop_table("conversation_insights")
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_web_sessions_visitor")
         batch_op.drop_index("ix_web_sessions_tenant_started")
         batch_op.drop_index(batch_op.f("ix_web_sessions_contact_id"))
 

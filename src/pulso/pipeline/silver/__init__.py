@@ -1,0 +1,1 @@
+"""Silver jobs: bronze payloads refined into typed, deduplicated, identity-resolved entities."""
