@@ -282,11 +282,8 @@ def pipeline_run(
 def pipeline_runs(limit: int = 20) -> None:
     """The most recent job runs."""
     from pulso.pipeline.runner import recent_runs
-    from pulso.store import platform_session
-    from pulso.tenancy.service import list_tenants
 
-    with platform_session() as session:
-        slugs = {t.id: t.slug for t in list_tenants(session)}
+    slugs = _tenant_slugs()
     table = Table("id", "tenant", "job", "status", "started (UTC)", "seconds", "rows", "error")
     for r in recent_runs(limit):
         table.add_row(
@@ -320,6 +317,14 @@ def _tenant_id(slug: str) -> int:
 
     with user_errors(), platform_session() as session:
         return get_tenant(session, slug).id
+
+
+def _tenant_slugs() -> dict[int, str]:
+    from pulso.store import platform_session
+    from pulso.tenancy.service import list_tenants
+
+    with platform_session() as session:
+        return {t.id: t.slug for t in list_tenants(session)}
 
 
 @keys_app.command("create")
@@ -376,10 +381,12 @@ def quarantine_list(
     from pulso.collect.quarantine import list_quarantine
 
     rows = list_quarantine(_tenant_id(tenant) if tenant else None, limit)
+    slugs = _tenant_slugs()
     table = Table("id", "tenant", "received", "location", "reason", "raw")
     for r in rows:
         raw = r.raw if len(r.raw) <= 60 else r.raw[:57] + "..."
-        table.add_row(str(r.id), str(r.tenant_id), f"{r.received_at:%Y-%m-%d %H:%M:%S}", r.location, r.reason, raw)
+        received = f"{r.received_at:%Y-%m-%d %H:%M:%S}"
+        table.add_row(str(r.id), slugs.get(r.tenant_id, str(r.tenant_id)), received, r.location, r.reason, raw)
     console.print(table)
     console.print(f"{len(rows)} unresolved row(s)")
 
