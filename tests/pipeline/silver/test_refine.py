@@ -157,3 +157,15 @@ def test_registered_before_gold_and_run_by_the_runner(any_settings: Settings) ->
     assert (result.status, result.rows) == ("succeeded", 6)  # 5 events + 1 quarantined
     with platform_session() as session:
         assert session.scalar(select(RawEvent.id).where(RawEvent.processed_at.is_(None))) is None
+
+
+def test_event_carries_every_utm_field(any_settings: Settings) -> None:
+    tenant = make_tenant()
+    url = "https://acme.com.br/?utm_source=google&utm_medium=cpc&utm_campaign=gestao&utm_term=kanban&utm_content=ad2"
+    add_raw(tenant, [page("m1", at(0), "c1", url=url)])
+    refine(tenant)
+    with tenant_session(tenant) as session:
+        row = session.execute(
+            select(Event.utm_source, Event.utm_medium, Event.utm_campaign, Event.utm_term, Event.utm_content)
+        ).one()
+    assert tuple(row) == ("google", "cpc", "gestao", "kanban", "ad2")

@@ -81,6 +81,8 @@ def _event_row(session: PulsoSession, event: ParsedEvent, contact_id: int, key: 
         "utm_source": event.utm.get("source"),
         "utm_medium": event.utm.get("medium"),
         "utm_campaign": event.utm.get("campaign"),
+        "utm_term": event.utm.get("term"),
+        "utm_content": event.utm.get("content"),
         "properties": event.properties,
         "context": event.context,
         "occurred_at": event.occurred_at,

@@ -514,6 +514,8 @@ def upgrade() -> None:
         sa.Column("utm_source", sa.String(length=100), nullable=True),
         sa.Column("utm_medium", sa.String(length=100), nullable=True),
         sa.Column("utm_campaign", sa.String(length=200), nullable=True),
+        sa.Column("utm_term", sa.String(length=200), nullable=True),
+        sa.Column("utm_content", sa.String(length=200), nullable=True),
         sa.Column(
             "properties", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
