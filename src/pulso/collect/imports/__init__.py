@@ -1,4 +1,4 @@
-"""File imports: orders, campaign spend, contacts and events from CSV or Parquet, streamed and idempotent.
+"""File imports: orders, spend, contacts, events and conversations (CSV, Parquet, JSONL, WhatsApp), idempotent.
 
 ``pulso import KIND FILE --tenant SLUG`` (see :mod:`pulso.collect.imports.command` and docs/imports.md).
 """

@@ -1,4 +1,4 @@
-"""``pulso import orders|spend|contacts|events FILE --tenant SLUG``: the command group, added to ``pulso.cli``.
+"""``pulso import orders|spend|contacts|events|conversations FILE --tenant SLUG``: the command group (``pulso.cli``).
 
 Exit codes: 0 when some rows were accepted (or the file had none), 1 when every row was rejected or the import
 failed, 2 on usage errors (unknown kind, tenant, column or field; missing file) with a one-line message.
@@ -27,7 +27,10 @@ from rich.table import Table
 if TYPE_CHECKING:
     from pulso.collect.imports.service import ImportRequest, ImportSummary
 
-import_app = typer.Typer(help="Import orders, spend, contacts or events from CSV or Parquet.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import orders, spend, contacts, events or conversations from CSV, Parquet, JSON Lines or WhatsApp exports.",
+    no_args_is_help=True,
+)
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -90,7 +93,11 @@ def _run(request: ImportRequest, *, show_progress: bool) -> None:
     from pulso.collect.imports.fields import ImportUsageError
     from pulso.collect.imports.service import run_import
 
-    unit_is_bytes = (request.file_format or "csv") == "csv" and request.path.suffix.lower() not in {".parquet", ".pq"}
+    unit_is_bytes = (request.file_format or "csv") in {
+        "csv",
+        "jsonl",
+        "whatsapp",
+    } and request.path.suffix.lower() not in {".parquet", ".pq"}
     try:
         if show_progress:
             with _progress_bar(unit_is_bytes) as progress:
@@ -132,3 +139,37 @@ def _print_summary(summary: ImportSummary, request: ImportRequest) -> None:
 
 for _kind in HELP:
     _register(_kind)
+
+
+@import_app.command(
+    "conversations",
+    help="Messages, one per row, grouped into conversations; re-importing adds nothing, new messages extend.",
+)
+def conversations_command(
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet, JSON Lines or a WhatsApp chat export (.txt).")],
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    map_: Annotated[list[str] | None, typer.Option("--map", help="COLUMN=FIELD, repeatable.")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Write refused rows, with line and reason, here.")] = None,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv, parquet, jsonl or whatsapp (default: from the file name).")
+    ] = None,
+    inbox: Annotated[str | None, typer.Option(help="Inbox name for rows without one.")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Channel (whatsapp, instagram, ...) for rows without one.")
+    ] = None,
+    agent: Annotated[
+        list[str] | None, typer.Option(help="WhatsApp export: a participant who is the business, repeatable.")
+    ] = None,
+    business_name: Annotated[str | None, typer.Option(help="WhatsApp export: the business's own name.")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: sniffed; 'tab' for tabs).")] = None,
+    chunk_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 5000,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    from pulso.collect.imports.service import ImportRequest
+
+    options = [("agent", name) for name in [*(agent or ()), *([business_name] if business_name else [])]]
+    options += [(name, value) for name, value in (("inbox", inbox), ("channel", channel)) if value]
+    request = ImportRequest(
+        "conversations", file, tenant, tuple(map_ or ()), rejects, file_format, delimiter, chunk_rows, tuple(options)
+    )
+    _run(request, show_progress=not quiet)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from pulso.collect.imports import contacts, events, orders, spend
+from pulso.collect.imports import contacts, conversation_files, conversations, events, orders, spend
 from pulso.collect.imports.fields import (
     ColumnPlan,
     FieldError,
@@ -47,7 +47,8 @@ class KindModule(Protocol):
 
 
 KINDS: dict[str, KindModule] = {"orders": orders, "spend": spend, "contacts": contacts, "events": events}
-FORMATS = ("csv", "parquet")
+KINDS["conversations"] = conversations
+FORMATS = ("csv", "parquet", *conversation_files.FORMATS)
 DEFAULT_CHUNK_ROWS = 5000
 SHOWN_REJECTS = 5
 STRUCTURAL_PROBLEMS = ("__width__", "__encoding__")  # set by the CSV reader on rows it could not read cleanly
@@ -77,6 +78,7 @@ class ImportRequest:
     file_format: str | None = None
     delimiter: str | None = None
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    options: tuple[tuple[str, str], ...] = ()  # kind-specific (conversations: agent, inbox, channel)
 
 
 @dataclass
@@ -112,7 +114,10 @@ class ImportSummary:
 def run_import(request: ImportRequest, progress: ProgressSink | None = None) -> ImportSummary:
     """Import one file for one tenant. Raises :class:`ImportUsageError` before writing anything if it cannot."""
     kind_module, tenant_id, context = _check(request)
-    source = open_source(request.path, request.file_format, _delimiter(request.delimiter))
+    if request.kind == "conversations":
+        source = conversation_files.open_source(request, _delimiter(request.delimiter))
+    else:
+        source = open_source(request.path, request.file_format, _delimiter(request.delimiter))
     try:
         plan = plan_columns(kind_module.SPEC, source.header, parse_map_options(request.map_options))
         summary = ImportSummary(request.kind, ignored_columns=plan.ignored)
@@ -177,6 +182,8 @@ def _check(request: ImportRequest) -> tuple[KindModule, int, ParseContext]:
         raise ImportUsageError(f"file: {request.path} does not exist or is not a file")
     if request.file_format is not None and request.file_format not in FORMATS:
         raise ImportUsageError(f"--format: {request.file_format!r} is not one of {', '.join(FORMATS)}")
+    if request.file_format in conversation_files.FORMATS and request.kind != "conversations":
+        raise ImportUsageError(f"--format {request.file_format}: only for conversations")
     if request.chunk_rows < 1:
         raise ImportUsageError("--chunk-rows: must be at least 1")
     if request.rejects_path is not None and not request.rejects_path.parent.is_dir():
@@ -207,6 +214,7 @@ def _start_run(tenant_id: int, request: ImportRequest) -> int:
         "format": request.file_format or ("parquet" if request.path.suffix.lower() in {".parquet", ".pq"} else "csv"),
         "map": list(request.map_options),
         "rejects": str(request.rejects_path) if request.rejects_path else None,
+        "options": [list(option) for option in request.options],
     }
     with platform_session() as session:  # committed now: a crash mid-import still leaves a 'running' trace
         run = JobRun(tenant_id=tenant_id, job=f"import.{request.kind}", status="running", params=params)

@@ -1,0 +1,46 @@
+"""Constant memory for conversations from JSON Lines: 10x the messages, about the same traced peak."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from tests.collect.imports.helpers import run
+
+
+def _messages_file(path: Path, prefix: str, rows: int) -> Path:
+    with path.open("w", encoding="utf-8") as file:
+        for i in range(rows):
+            row = {
+                "conversation_id": f"{prefix}{i // 5}",
+                "timestamp": f"{1 + i % 28:02d}/01/2026 10:{i % 60:02d}",
+                "sender_type": "cliente" if i % 2 else "atendente",
+                "agent_name": f"Agente {i % 7}",
+                "contact_phone": f"11 9{(i // 5) % 10_000:04d}-{i // 50_000:04d}",
+                "content": f"mensagem {i}",
+            }
+            file.write(json.dumps(row) + "\n")
+    return path
+
+
+def _peak_bytes(path: Path) -> int:
+    tracemalloc.start()
+    try:
+        summary = run("conversations", path, chunk_rows=500)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert summary.rejected == 0
+    return peak
+
+
+@pytest.mark.slow
+def test_peak_memory_does_not_scale_with_messages(sqlite_tenant_id: int, tmp_path: Path) -> None:
+    _peak_bytes(_messages_file(tmp_path / "warm.jsonl", "W", 1_000))
+    small = _peak_bytes(_messages_file(tmp_path / "small.jsonl", "S", 2_000))
+    large = _peak_bytes(_messages_file(tmp_path / "large.jsonl", "L", 20_000))
+    print(f"traced peak: {small:,} B for 2,000 messages, {large:,} B for 20,000 messages")
+    assert large < small * 1.5, f"peak {large:,} B for 20,000 messages vs {small:,} B for 2,000 messages"
