@@ -102,9 +102,8 @@ def recompute_conversations(
         .where(Message.conversation_id.in_(ids))
         .group_by(Message.conversation_id)
     )
-    stored = dict(
-        session.execute(select(Conversation.id, Conversation.labels).where(Conversation.id.in_(ids))).tuples().all()
-    )
+    labels_query = select(Conversation.id, Conversation.labels).where(Conversation.id.in_(ids))
+    stored = dict(session.execute(labels_query).all())
     assignees: dict[int, int] = {}  # the human agent who wrote last
     last_agent = (
         select(Message.conversation_id, Message.agent_id)

@@ -147,7 +147,7 @@ def _ensure_inboxes(session: PulsoSession, rows: Sequence[tuple[int, Record]]) -
         name = record.setdefault("inbox", f"Import ({channel})")
         wanted.setdefault(inbox_key(name), (name, channel))
     query = select(Inbox.external_id, Inbox.id).where(Inbox.external_id.in_(list(wanted)))
-    existing = dict(session.execute(query).tuples().all())
+    existing: dict[Any, Any] = dict(session.execute(query).all())
     missing = [
         {"tenant_id": session.tenant_id, "external_id": key, "name": name, "channel_type": channel}
         for key, (name, channel) in wanted.items()
@@ -155,7 +155,7 @@ def _ensure_inboxes(session: PulsoSession, rows: Sequence[tuple[int, Record]]) -
     ]
     if missing:
         session.execute(insert(table_of(Inbox)), missing)
-        existing = dict(session.execute(query).tuples().all())
+        existing = dict(session.execute(query).all())
     return {record["inbox"]: int(existing[inbox_key(record["inbox"])]) for _line, record in rows}
 
 
