@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +31,15 @@ def counts(summary: ImportSummary) -> tuple[int, int, int, int, int]:
     """(rows read, inserted, updated, unchanged, rejected)"""
     c = summary.counts
     return (summary.rows_read, c.inserted, c.updated, c.unchanged, summary.rejected)
+
+
+def peak_bytes(kind: str, path: Path) -> int:
+    """Traced peak memory of importing ``path`` in chunks of 500 rows (every row must be accepted)."""
+    tracemalloc.start()
+    try:
+        summary = run(kind, path, chunk_rows=500)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert summary.rejected == 0
+    return peak

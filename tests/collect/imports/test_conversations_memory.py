@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from tests.collect.imports.helpers import run
+from tests.collect.imports.helpers import peak_bytes
 
 
 def _messages_file(path: Path, prefix: str, rows: int) -> Path:
@@ -26,21 +25,10 @@ def _messages_file(path: Path, prefix: str, rows: int) -> Path:
     return path
 
 
-def _peak_bytes(path: Path) -> int:
-    tracemalloc.start()
-    try:
-        summary = run("conversations", path, chunk_rows=500)
-        _current, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert summary.rejected == 0
-    return peak
-
-
 @pytest.mark.slow
 def test_peak_memory_does_not_scale_with_messages(sqlite_tenant_id: int, tmp_path: Path) -> None:
-    _peak_bytes(_messages_file(tmp_path / "warm.jsonl", "W", 1_000))
-    small = _peak_bytes(_messages_file(tmp_path / "small.jsonl", "S", 2_000))
-    large = _peak_bytes(_messages_file(tmp_path / "large.jsonl", "L", 20_000))
+    peak_bytes("conversations", _messages_file(tmp_path / "warm.jsonl", "W", 1_000))
+    small = peak_bytes("conversations", _messages_file(tmp_path / "small.jsonl", "S", 2_000))
+    large = peak_bytes("conversations", _messages_file(tmp_path / "large.jsonl", "L", 20_000))
     print(f"traced peak: {small:,} B for 2,000 messages, {large:,} B for 20,000 messages")
     assert large < small * 1.5, f"peak {large:,} B for 20,000 messages vs {small:,} B for 2,000 messages"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from tests.collect.imports.helpers import run
+from tests.collect.imports.helpers import peak_bytes
 
 
 def _orders_file(path: Path, prefix: str, rows: int) -> Path:
@@ -19,21 +18,10 @@ def _orders_file(path: Path, prefix: str, rows: int) -> Path:
     return path
 
 
-def _peak_bytes(path: Path) -> int:
-    tracemalloc.start()
-    try:
-        summary = run("orders", path, chunk_rows=500)
-        _current, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    assert summary.rejected == 0
-    return peak
-
-
 @pytest.mark.slow
 def test_peak_memory_does_not_scale_with_rows(sqlite_tenant_id: int, tmp_path: Path) -> None:
-    _peak_bytes(_orders_file(tmp_path / "warm.csv", "W", 1_000))  # first use fills import and statement caches
-    small = _peak_bytes(_orders_file(tmp_path / "small.csv", "S", 2_000))
-    large = _peak_bytes(_orders_file(tmp_path / "large.csv", "L", 20_000))
+    peak_bytes("orders", _orders_file(tmp_path / "warm.csv", "W", 1_000))  # first use fills import and statement caches
+    small = peak_bytes("orders", _orders_file(tmp_path / "small.csv", "S", 2_000))
+    large = peak_bytes("orders", _orders_file(tmp_path / "large.csv", "L", 20_000))
     print(f"traced peak: {small:,} B for 2,000 rows, {large:,} B for 20,000 rows")
     assert large < small * 1.5, f"peak {large:,} B for 20,000 rows vs {small:,} B for 2,000 rows"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pulso.collect.imports.sources import SourceFile, SourceRow
+from pulso.collect.imports.sources import SourceFile, SourceRow, in_chunks
 
 
 class JsonlFile(SourceFile):
@@ -20,6 +20,7 @@ class JsonlFile(SourceFile):
     def __init__(self, path: Path) -> None:
         self.total = path.stat().st_size
         self._path = path
+        self._done = 0  # bytes read so far, for progress
         keys: dict[str, None] = {}  # every key of every object, in order of first appearance
         with path.open(encoding="utf-8-sig", errors="replace") as lines:
             for line in lines:
@@ -29,11 +30,13 @@ class JsonlFile(SourceFile):
         self.header = list(keys)
 
     def chunks(self, size: int, progress: Callable[[int], None]) -> Iterator[list[SourceRow]]:
-        chunk: list[SourceRow] = []
-        done = 0
+        return in_chunks(self._rows(), size, progress, self.total, lambda: self._done)
+
+    def _rows(self) -> Iterator[SourceRow]:
+        self._done = 0
         with self._path.open("rb") as lines:
             for number, raw in enumerate(lines, start=1):
-                done += len(raw)
+                self._done += len(raw)
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace")
                 if not text.strip():
                     continue
@@ -45,14 +48,7 @@ class JsonlFile(SourceFile):
                         values["__encoding__"] = "is not valid UTF-8 (save the file as UTF-8)"
                 else:
                     values["__width__"] = parsed
-                chunk.append(SourceRow(number, values))
-                if len(chunk) >= size:
-                    progress(done)
-                    yield chunk
-                    chunk = []
-        progress(self.total)
-        if chunk:
-            yield chunk
+                yield SourceRow(number, values)
 
     def close(self) -> None:
         pass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +36,23 @@ class SourceFile:
 
     def close(self) -> None:
         raise NotImplementedError
+
+
+def in_chunks(
+    rows: Iterable[SourceRow], size: int, progress: Progress, total: int, position: Callable[[], int] | None = None
+) -> Iterator[list[SourceRow]]:
+    """Group ``rows`` into lists of ``size``; report ``position()`` after each full chunk and ``total`` at the end."""
+    chunk: list[SourceRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            if position is not None:
+                progress(position())
+            yield chunk
+            chunk = []
+    progress(total)
+    if chunk:
+        yield chunk
 
 
 class _CountingReader(io.RawIOBase):
@@ -73,8 +90,10 @@ class CsvFile(SourceFile):
         self._reader = csv.reader(self._text, delimiter=self.delimiter)
 
     def chunks(self, size: int, progress: Progress) -> Iterator[list[SourceRow]]:
+        return in_chunks(self._rows(), size, progress, self.total, lambda: self._counter.consumed)
+
+    def _rows(self) -> Iterator[SourceRow]:
         reader, width = self._reader, len(self.header)
-        chunk: list[SourceRow] = []
         next_line = 2
         for cells in reader:
             line, next_line = next_line, reader.line_num + 2  # line_num counts lines after the header
@@ -88,14 +107,7 @@ class CsvFile(SourceFile):
                 values["__encoding__"] = "is not valid UTF-8 (save the file as UTF-8)"
             elif "\x00" in joined:  # PostgreSQL text cannot hold NUL
                 values["__encoding__"] = "contains NUL characters"
-            chunk.append(SourceRow(line, values))
-            if len(chunk) >= size:
-                progress(self._counter.consumed)
-                yield chunk
-                chunk = []
-        progress(self.total)
-        if chunk:
-            yield chunk
+            yield SourceRow(line, values)
 
     def close(self) -> None:
         self._text.close()

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pulso.collect.imports.sources import SourceFile, SourceRow
+from pulso.collect.imports.sources import SourceFile, SourceRow, in_chunks
 from pulso.identity import normalize_phone
 
 _STAMP = r"(\d{1,2})/(\d{1,2})/(\d{2,4}),? (\d{1,2}):(\d{2})(?::(\d{2}))?(?: ?([AaPp])\.? ?[Mm]\.?)?"
@@ -165,16 +165,11 @@ class WhatsAppExportFile(SourceFile):
         self._conversation = conversation_id(path.name, self._contact)
 
     def chunks(self, size: int, progress: Callable[[int], None]) -> Iterator[list[SourceRow]]:
-        chunk: list[SourceRow] = []
+        return in_chunks(self._rows(), size, progress, self.total)
+
+    def _rows(self) -> Iterator[SourceRow]:
         with self._path.open(encoding="utf-8-sig", errors="replace") as lines:
-            for row in rows_of(parse_export(lines), self._business, self._contact, self._conversation):
-                chunk.append(row)
-                if len(chunk) >= size:
-                    yield chunk
-                    chunk = []
-        progress(self.total)
-        if chunk:
-            yield chunk
+            yield from rows_of(parse_export(lines), self._business, self._contact, self._conversation)
 
     def close(self) -> None:
         pass
