@@ -33,6 +33,10 @@ OVERRIDES: dict[tuple[str, str], Any] = {
     ("sources", "kind"): "import",
     ("events", "type"): "track",
     ("orders", "status"): "completed",
+    ("messages", "message_type"): "incoming",
+    ("conversation_status_changes", "to_status"): "open",
+    ("conversation_status_changes", "origin"): "sync",
+    ("conversation_facts", "handled_by"): "human_only",
 }
 
 

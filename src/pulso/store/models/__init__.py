@@ -2,7 +2,14 @@
 
 from pulso.store.models.base import Base, TenantScoped, tenant_tables
 from pulso.store.models.bronze import Quarantine, RawEvent
-from pulso.store.models.gold import ConversationInsight, CustomerValue, DailyMetric, LeadScore, ModelVersion
+from pulso.store.models.gold import (
+    ConversationFactsRow,
+    ConversationInsight,
+    CustomerValue,
+    DailyMetric,
+    LeadScore,
+    ModelVersion,
+)
 from pulso.store.models.platform import USER_ROLES, ApiKey, AuditLog, JobRun, Source, Tenant, User, Watermark
 from pulso.store.models.silver import (
     Agent,
@@ -11,11 +18,14 @@ from pulso.store.models.silver import (
     Contact,
     ContactIdentity,
     Conversation,
+    ConversationStatusChange,
     Event,
     Feedback,
     Inbox,
     Message,
     Order,
+    SourceReportingEvent,
+    Team,
     WebSession,
 )
 
@@ -30,7 +40,9 @@ __all__ = [
     "Contact",
     "ContactIdentity",
     "Conversation",
+    "ConversationFactsRow",
     "ConversationInsight",
+    "ConversationStatusChange",
     "CustomerValue",
     "DailyMetric",
     "Event",
@@ -44,6 +56,8 @@ __all__ = [
     "Quarantine",
     "RawEvent",
     "Source",
+    "SourceReportingEvent",
+    "Team",
     "Tenant",
     "TenantScoped",
     "User",

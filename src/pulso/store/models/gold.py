@@ -6,7 +6,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulso.store.models.base import Base, TenantScoped
@@ -95,4 +107,42 @@ class DailyMetric(TenantScoped, Base):
     day: Mapped[date] = mapped_column(Date)
     metric: Mapped[str] = mapped_column(String(64))
     value: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+HANDLED_BY = ("bot_only", "handed_off", "human_only", "unanswered")
+
+
+class ConversationFactsRow(TenantScoped, Base):
+    """One conversation's facts (pulso.metrics.conversation_facts), recomputed when it changes."""
+
+    __tablename__ = "conversation_facts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "conversation_id"),
+        CheckConstraint(f"handled_by IN {HANDLED_BY!r}", name="handled_by"),
+        Index("ix_conversation_facts_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the conversation's, for date filters
+    first_response_seconds: Mapped[int | None] = mapped_column(Integer)
+    first_response_business_seconds: Mapped[int | None] = mapped_column(Integer)
+    first_response_chatwoot_style_seconds: Mapped[int | None] = mapped_column(Integer)
+    first_response_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    # every first response per reopen period and every reply time: [[seconds, business seconds or null], ...]
+    first_responses: Mapped[list[list[int | None]]] = mapped_column(JSONType, default=list)
+    reply_times: Mapped[list[list[int | None]]] = mapped_column(JSONType, default=list)
+    resolution_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolution_business_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolutions: Mapped[int] = mapped_column(Integer, default=0)
+    messages_in: Mapped[int] = mapped_column(Integer, default=0)
+    messages_out: Mapped[int] = mapped_column(Integer, default=0)
+    private_notes: Mapped[int] = mapped_column(Integer, default=0)
+    bot_messages: Mapped[int] = mapped_column(Integer, default=0)
+    handled_by: Mapped[str] = mapped_column(String(16))
+    handed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    labels: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    csat_score: Mapped[int | None] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

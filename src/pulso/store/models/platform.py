@@ -88,6 +88,12 @@ class Source(TenantScoped, CreatedAt, Base):
     name: Mapped[str] = mapped_column(String(200))
     config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # a connection string or credential, encrypted with the installation's key (pulso.security.secrets)
+    secret: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of the token in the source's webhook URL; the token itself is shown once and never stored
+    webhook_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Watermark(TenantScoped, Base):

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +28,8 @@ LIFECYCLE_STAGES = ("visitor", "lead", "customer", "churned")
 IDENTITY_KINDS = ("anonymous_id", "user_id", "email", "phone", "chatwoot_contact_id")
 CHANNEL_TYPES = ("whatsapp", "instagram", "telegram", "facebook", "web", "email", "sms", "api", "other")
 CONVERSATION_STATUSES = ("open", "resolved", "pending", "snoozed")
+MESSAGE_TYPES = ("incoming", "outgoing", "activity", "template")
+STATUS_CHANGE_ORIGINS = ("reporting_event", "webhook", "sync")
 EVENT_TYPES = ("track", "page", "screen", "identify", "group", "alias")
 ORDER_STATUSES = ("pending", "scheduled", "completed", "no_show", "cancelled", "refunded")
 REVENUE_STATUSES = ("completed",)  # what counts as revenue: paid purchases and payments, attended bookings
@@ -158,6 +162,20 @@ class Inbox(TenantScoped, CreatedAt, Base):
     name: Mapped[str] = mapped_column(String(200))
     channel_type: Mapped[str] = mapped_column(String(16))
     source_channel_type: Mapped[str | None] = mapped_column(String(64))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Chatwoot's working_hours rows as dicts (WorkingHoursRow fields; day_of_week 0 = Sunday); NULL when disabled
+    working_hours: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+
+
+class Team(TenantScoped, CreatedAt, Base):
+    """A group of agents (a Chatwoot team)."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
 
 
 class Agent(TenantScoped, CreatedAt, Base):
@@ -185,6 +203,7 @@ class Conversation(TenantScoped, Base):
         UniqueConstraint("tenant_id", "external_id"),
         CheckConstraint(f"status IN {CONVERSATION_STATUSES!r}", name="status"),
         Index("ix_conversations_tenant_created", "tenant_id", "created_at"),
+        Index("ix_conversations_tenant_synced", "tenant_id", "synced_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -193,6 +212,7 @@ class Conversation(TenantScoped, Base):
     inbox_id: Mapped[int] = mapped_column(ForeignKey("inboxes.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"), index=True)
     assignee_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
     priority: Mapped[str | None] = mapped_column(String(16))
     stage: Mapped[str | None] = mapped_column(String(64))
@@ -202,6 +222,27 @@ class Conversation(TenantScoped, Base):
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when Pulso last wrote this conversation or one of its messages: what gold jobs recompute from
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConversationStatusChange(TenantScoped, Base):
+    """One status transition of a conversation, from the source's events, its webhooks or a sync's diff."""
+
+    __tablename__ = "conversation_status_changes"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "conversation_id", "at", "to_status"),
+        CheckConstraint(f"to_status IN {CONVERSATION_STATUSES!r}", name="to_status"),
+        CheckConstraint(f"origin IN {STATUS_CHANGE_ORIGINS!r}", name="origin"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    by_bot_handoff: Mapped[bool] = mapped_column(default=False)
+    origin: Mapped[str] = mapped_column(String(16))
 
 
 class Message(TenantScoped, Base):
@@ -212,6 +253,7 @@ class Message(TenantScoped, Base):
         UniqueConstraint("tenant_id", "external_id"),
         CheckConstraint("direction IN ('incoming', 'outgoing')", name="direction"),
         CheckConstraint("sender_kind IN ('contact', 'agent', 'bot', 'system')", name="sender_kind"),
+        CheckConstraint(f"message_type IS NULL OR message_type IN {MESSAGE_TYPES!r}", name="message_type"),
         Index("ix_messages_conversation_created", "tenant_id", "conversation_id", "created_at"),
     )
 
@@ -224,6 +266,33 @@ class Message(TenantScoped, Base):
     content: Mapped[str] = mapped_column(Text, default="")
     content_type: Mapped[str] = mapped_column(String(32), default="text")
     is_private: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Chatwoot's four kinds; NULL for imports, which only know the direction
+    message_type: Mapped[str | None] = mapped_column(String(16))
+    is_deleted: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # what metrics need from the source's attributes: automation_rule_id, campaign_id, external_echo, csat...
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SourceReportingEvent(TenantScoped, Base):
+    """A row of Chatwoot's own ``reporting_events``, kept to compare Pulso's facts with Chatwoot's numbers."""
+
+    __tablename__ = "source_reporting_events"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id"),
+        Index("ix_source_reporting_events_conversation", "tenant_id", "conversation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float)
+    value_in_business_hours: Mapped[float | None] = mapped_column(Float)
+    user_external_id: Mapped[str | None] = mapped_column(String(64))
+    event_start_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    event_end_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
