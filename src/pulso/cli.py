@@ -15,6 +15,9 @@ from rich.table import Table
 
 from pulso.collect.imports.command import import_app
 from pulso.config import get_settings
+from pulso.connectors.chatwoot.agreement_cli import chatwoot_app
+from pulso.connectors.chatwoot.cli import sources_app
+from pulso.connectors.chatwoot.sync_cli import sync_app
 
 app = typer.Typer(
     help="Pulso: customer intelligence from events, conversations, orders and spend.", no_args_is_help=True
@@ -36,6 +39,9 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(demo_app, name="demo")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(import_app, name="import")  # pulso import orders|spend|contacts|events (pulso.collect.imports)
+app.add_typer(sources_app, name="sources")  # pulso sources add chatwoot|list|remove|rotate-webhook
+app.add_typer(sync_app, name="sync")  # pulso sync chatwoot --tenant SLUG [--full]
+app.add_typer(chatwoot_app, name="chatwoot")  # pulso chatwoot agreement (pulso.connectors.chatwoot)
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     collector_cors_origins: str = "*"  # comma-separated origins allowed to post from browsers
     web_session_timeout_minutes: int = 30  # inactivity that ends a visit
 
+    # the Chatwoot connector (pulso.connectors.chatwoot.sync)
+    chatwoot_sync_every_minutes: int = 30
+    chatwoot_overlap_minutes: int = 10  # incremental reads start this long before the watermark
+    chatwoot_page_size: int = 5000  # rows per page: one transaction, one bronze row, one watermark step
+    chatwoot_sweep_every_hours: float = 6.0  # reconciliation: hard deletes and changes that keep updated_at
+    chatwoot_sweep_window_days: int = 7
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -15,6 +15,7 @@ from pulso.collect import http as collect_http
 from pulso.collect import tracker_asset
 from pulso.collect.cors import CollectorCORS
 from pulso.config import Settings, get_settings
+from pulso.connectors.chatwoot import webhooks as chatwoot_webhooks
 from pulso.security.sessions import SessionCodec
 from pulso.web import admin_tenants, assets, login, overview
 from pulso.web.error_pages import (
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(collect_http.router)
+    app.include_router(chatwoot_webhooks.router)  # /hooks/chatwoot/{token}
     app.include_router(tracker_asset.router)  # /t/pulso.js, before the tenant pages' /t/{slug}/
     app.include_router(assets.router)  # before the /static mount, which would otherwise shadow it
     app.include_router(login.router)

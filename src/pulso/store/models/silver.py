@@ -26,7 +26,10 @@ from pulso.store.types import BigIntPK, JSONType, UTCDateTime
 
 LIFECYCLE_STAGES = ("visitor", "lead", "customer", "churned")
 IDENTITY_KINDS = ("anonymous_id", "user_id", "email", "phone", "chatwoot_contact_id")
-CHANNEL_TYPES = ("whatsapp", "instagram", "telegram", "facebook", "web", "email", "sms", "api", "other")
+CHANNEL_TYPES = (
+    *("whatsapp", "instagram", "telegram", "facebook", "web", "email", "sms", "api", "line", "tiktok", "twitter"),
+    *("voice", "other"),
+)
 CONVERSATION_STATUSES = ("open", "resolved", "pending", "snoozed")
 MESSAGE_TYPES = ("incoming", "outgoing", "activity", "template")
 STATUS_CHANGE_ORIGINS = ("reporting_event", "webhook", "sync")

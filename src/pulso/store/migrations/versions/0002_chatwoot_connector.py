@@ -24,6 +24,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NEW_TENANT_TABLES = ("teams", "conversation_facts", "conversation_status_changes", "source_reporting_events")
+OLD_CHANNEL_TYPES = "('whatsapp', 'instagram', 'telegram', 'facebook', 'web', 'email', 'sms', 'api', 'other')"
+NEW_CHANNEL_TYPES = (
+    "('whatsapp', 'instagram', 'telegram', 'facebook', 'web', 'email', 'sms', 'api', 'line', 'tiktok', 'twitter',"
+    " 'voice', 'other')"
+)
 MESSAGE_TYPE_CHECK = "message_type IS NULL OR message_type IN ('incoming', 'outgoing', 'activity', 'template')"
 
 
@@ -176,6 +181,8 @@ def upgrade() -> None:
         )
 
     with op.batch_alter_table("inboxes", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_inboxes_channel_type"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_inboxes_channel_type"), f"channel_type IN {NEW_CHANNEL_TYPES}")
         batch_op.add_column(sa.Column("timezone", sa.String(length=64), nullable=True))
         batch_op.add_column(
             sa.Column(
@@ -231,6 +238,8 @@ def downgrade() -> None:
         batch_op.drop_column("message_type")
 
     with op.batch_alter_table("inboxes", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_inboxes_channel_type"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_inboxes_channel_type"), f"channel_type IN {OLD_CHANNEL_TYPES}")
         batch_op.drop_column("working_hours")
         batch_op.drop_column("timezone")
 

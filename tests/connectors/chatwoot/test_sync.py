@@ -1,0 +1,243 @@
+"""The Chatwoot sync against the fixture database in real PostgreSQL: full, incremental, sweep, crash and resume.
+
+The Pulso side runs on SQLite and on PostgreSQL (under row-level security), through ``any_settings``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from pulso.connectors.chatwoot import load
+from pulso.connectors.chatwoot.sync import ChatwootSync, read_watermark
+from pulso.store import tenant_session
+from pulso.store.models import (
+    Agent,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    ConversationStatusChange,
+    Feedback,
+    Inbox,
+    Message,
+    RawEvent,
+    Source,
+    SourceReportingEvent,
+    Team,
+)
+from tests.connectors.chatwoot.conftest import Linked
+
+pytestmark = pytest.mark.postgres
+
+
+def _sync(linked: Linked, *, full: bool = False, **settings: Any) -> Any:
+    return ChatwootSync(linked.config(), settings=linked.settings.model_copy(update=settings)).run(full=full)
+
+
+def _count(linked: Linked, model: Any, *where: Any) -> int:
+    with tenant_session(linked.tenant_id) as session:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def _messages(linked: Linked) -> dict[str, Message]:
+    with tenant_session(linked.tenant_id) as session:
+        return {m.external_id: m for m in session.scalars(select(Message))}
+
+
+def _conversations(linked: Linked) -> dict[str, Conversation]:
+    with tenant_session(linked.tenant_id) as session:
+        return {c.external_id: c for c in session.scalars(select(Conversation))}
+
+
+def _changes(linked: Linked) -> list[tuple[str, datetime, str | None, str, bool]]:
+    with tenant_session(linked.tenant_id) as session:
+        rows = session.execute(
+            select(
+                Conversation.external_id,
+                ConversationStatusChange.at,
+                ConversationStatusChange.from_status,
+                ConversationStatusChange.to_status,
+                ConversationStatusChange.by_bot_handoff,
+            )
+            .join(Conversation, Conversation.id == ConversationStatusChange.conversation_id)
+            .order_by(Conversation.external_id, ConversationStatusChange.at)
+        ).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def utc(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2026, 2, day, hour, minute, second, tzinfo=UTC)
+
+
+def test_full_sync_brings_account_1_and_nothing_of_account_2(linked: Linked) -> None:
+    result = _sync(linked)
+    assert result.mode == "full"
+    assert result.stats.written["messages"] == 22  # account 1's messages; C5 (account 2) has the other two
+    assert _count(linked, Conversation) == 4
+    assert _count(linked, Message) == 22
+    assert _count(linked, SourceReportingEvent) == 12
+    assert _count(linked, Feedback) == 1
+    assert _count(linked, Team) == 1
+    assert _count(linked, ContactIdentity, ContactIdentity.kind == "chatwoot_contact_id") == 4
+    with tenant_session(linked.tenant_id) as session:
+        inboxes = {i.external_id: i for i in session.scalars(select(Inbox))}
+        agents = {a.external_id: (a.name, a.kind) for a in session.scalars(select(Agent))}
+        feedback = session.scalars(select(Feedback)).one()
+        source = session.scalars(select(Source)).one()
+    assert {k: i.channel_type for k, i in inboxes.items()} == {"cw:1": "whatsapp", "cw:2": "instagram"}
+    assert inboxes["cw:1"].working_hours is None  # business hours disabled on the WhatsApp inbox
+    assert inboxes["cw:2"].timezone == "America/Sao_Paulo"
+    assert inboxes["cw:2"].working_hours is not None and len(inboxes["cw:2"].working_hours) == 7
+    assert {kind for _name, kind in agents.values()} == {"human", "bot"}
+    assert "cw:user:3" not in agents  # Carla works in account 2 only
+    assert (feedback.kind, feedback.score, feedback.comment) == ("csat", 5, "Ótimo atendimento")
+    assert source.last_synced_at is not None and source.last_error is None
+
+
+def test_messages_keep_chatwoot_semantics(linked: Linked) -> None:
+    _sync(linked)
+    messages = _messages(linked)
+    assert messages["cw:14"].is_deleted and messages["cw:14"].content == "This message was deleted"
+    assert not messages["cw:13"].is_deleted
+    assert messages["cw:8"].is_private and messages["cw:22"].is_private
+    assert messages["cw:2"].sender_kind == "bot" and messages["cw:20"].sender_kind == "bot"
+    assert (messages["cw:6"].sender_kind, messages["cw:6"].direction) == ("agent", "outgoing")
+    assert messages["cw:1"].sender_kind == "contact" and messages["cw:1"].direction == "incoming"
+    assert (messages["cw:4"].message_type, messages["cw:4"].sender_kind) == ("activity", "system")
+    survey = messages["cw:11"]  # content_attributes is double-encoded in the database
+    assert survey.message_type == "template" and survey.content_type == "input_csat"
+    assert survey.attributes == {"csat_survey_response": {"rating": 5, "feedback_message": "Ótimo atendimento"}}
+    assert messages["cw:1"].created_at == utc(2, 10)  # naive UTC in Chatwoot, aware UTC here: no shift
+
+
+def test_conversations_are_keyed_by_display_id_with_labels_team_and_status_history(linked: Linked) -> None:
+    _sync(linked)
+    conversations = _conversations(linked)
+    assert set(conversations) == {"cw:1", "cw:2", "cw:3", "cw:4"}
+    assert conversations["cw:1"].labels == ["limpeza"] and conversations["cw:2"].labels == ["retorno"]
+    assert conversations["cw:1"].team_id is not None and conversations["cw:2"].team_id is None
+    assert {k: c.status for k, c in conversations.items()} == {
+        "cw:1": "resolved",
+        "cw:2": "resolved",
+        "cw:3": "resolved",
+        "cw:4": "open",
+    }
+    assert conversations["cw:2"].first_reply_at == utc(3, 12, 30)
+    assert _changes(linked) == [
+        ("cw:1", utc(2, 10, 2), "pending", "open", True),  # bot hand-off and conversation_opened, merged
+        ("cw:1", utc(2, 10, 10), None, "resolved", False),
+        ("cw:2", utc(3, 12, 40), None, "resolved", False),
+        ("cw:2", utc(4, 13), "resolved", "open", False),  # the reopen
+        ("cw:2", utc(4, 13, 30), None, "resolved", False),
+        ("cw:3", utc(3, 14, 5), None, "resolved", False),  # resolved by status change alone (bot)
+    ]
+    with tenant_session(linked.tenant_id) as session:
+        maria = session.scalars(
+            select(Contact).join(ContactIdentity).where(ContactIdentity.kind == "chatwoot_contact_id")
+            .where(ContactIdentity.value == "1")
+        ).one()  # fmt: skip
+    assert maria.attributes["chatwoot"]["labels"] == ["paciente"]
+
+
+def test_second_sync_is_idempotent_and_writes_nothing_new(linked: Linked) -> None:
+    _sync(linked)
+    before = (_count(linked, Message), _count(linked, ConversationStatusChange), _count(linked, Contact))
+    again = _sync(linked)
+    assert again.mode == "incremental"
+    # nothing changed since the snapshot: the overlap re-reads nothing this old
+    assert again.stats.written.get("messages", 0) == 0
+    assert (_count(linked, Message), _count(linked, ConversationStatusChange), _count(linked, Contact)) == before
+    full_again = _sync(linked, full=True)
+    assert full_again.stats.written["messages"] == 22  # re-read everything ...
+    assert (_count(linked, Message), _count(linked, ConversationStatusChange), _count(linked, Contact)) == before
+
+
+def test_incremental_sync_reads_changes_since_the_watermark(linked: Linked) -> None:
+    _sync(linked)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    linked.chatwoot(
+        "INSERT INTO messages (id, content, account_id, inbox_id, conversation_id, message_type, sender_type,"
+        " sender_id, created_at, updated_at) VALUES (100, 'Ainda tem horário?', 1, 2, 4, 0, 'Contact', 4, %s, %s),"
+        " (101, 'Temos sim', 1, 2, 4, 1, 'User', 2, %s, %s), (102, 'account 2', 2, 3, 5, 0, 'Contact', 5, %s, %s)",
+        (now, now, now, now, now, now),
+    )
+    linked.chatwoot("UPDATE conversations SET status = 1, updated_at = %s WHERE id = 4", (now,))
+    linked.chatwoot("UPDATE contacts SET name = 'Joana Souza', updated_at = %s WHERE id = 4", (now,))
+    result = _sync(linked)
+    assert result.mode == "incremental"
+    assert result.stats.written["messages"] == 2  # not account 2's
+    assert result.stats.written["conversations"] == 1 and result.stats.written["contacts"] == 1
+    messages = _messages(linked)
+    assert messages["cw:101"].sender_kind == "agent" and messages["cw:100"].direction == "incoming"
+    assert _conversations(linked)["cw:4"].status == "resolved"
+    assert ("cw:4", now.replace(tzinfo=UTC, microsecond=0), "open", "resolved", False) in [
+        (k, at.replace(microsecond=0), f, t, b) for k, at, f, t, b in _changes(linked)
+    ]
+    with tenant_session(linked.tenant_id) as session:
+        state = read_watermark(session, linked.config().source_id, "messages")
+        joana = session.scalars(
+            select(Contact.name).join(ContactIdentity).where(ContactIdentity.value == "4")
+            .where(ContactIdentity.kind == "chatwoot_contact_id")
+        ).one()  # fmt: skip
+    assert state is not None and state["mode"] == "incremental" and state["id"] == 101
+    assert joana == "Joana Souza"
+    assert _count(linked, Message) == 24
+
+
+def test_sweep_catches_changes_that_keep_updated_at_and_hard_deletes(linked: Linked) -> None:
+    _sync(linked)
+    # an agent leaves: Chatwoot nulls assignee_id with a bulk update that does not touch updated_at
+    linked.chatwoot("UPDATE conversations SET assignee_id = NULL WHERE id = 2")
+    linked.chatwoot("DELETE FROM conversations WHERE id = 3")  # hard delete; Chatwoot sends no event
+    linked.chatwoot("DELETE FROM contacts WHERE id = 3")
+    plain = _sync(linked, chatwoot_sweep_every_hours=1000.0)
+    assert not plain.swept
+    assert _conversations(linked)["cw:2"].assignee_agent_id is not None  # invisible to an incremental read
+    assert "cw:3" in _conversations(linked)
+    swept = _sync(linked, chatwoot_sweep_every_hours=0.0, chatwoot_sweep_window_days=3650)
+    assert swept.swept and swept.deleted == {"conversations": 1, "contacts": 1}
+    conversations = _conversations(linked)
+    assert conversations["cw:2"].assignee_agent_id is None
+    assert "cw:3" not in conversations
+    assert _count(linked, Message) == 20  # C3's two messages went with it
+    assert _count(linked, ContactIdentity, ContactIdentity.value == "3") == 0
+
+
+def test_a_crash_mid_sync_resumes_without_gaps_or_duplicates(linked: Linked, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = load.load_messages
+    calls = {"n": 0}
+
+    def crash_on_third_page(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise ConnectionError("simulated crash while writing page 3")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(load, "load_messages", crash_on_third_page)
+    with pytest.raises(ConnectionError):
+        _sync(linked, chatwoot_page_size=5)
+    assert _count(linked, Message) == 10  # two pages of five committed, the third rolled back
+    with tenant_session(linked.tenant_id) as session:
+        state = read_watermark(session, linked.config().source_id, "messages")
+        error = session.scalars(select(Source.last_error)).one()
+    assert state == {**state, "mode": "full", "last_id": 10}  # the resume point: after the last committed row
+    assert error is not None and "simulated crash" in error
+    monkeypatch.setattr(load, "load_messages", real)
+    resumed = _sync(linked, chatwoot_page_size=5)
+    assert resumed.stats.written["messages"] == 12  # only the rest
+    ids = sorted(int(key[3:]) for key in _messages(linked))
+    assert ids == sorted(i for i in range(1, 23))  # every message of account 1, once
+    with tenant_session(linked.tenant_id) as session:
+        assert session.scalars(select(Source.last_error)).one() is None
+    assert _count(linked, RawEvent, RawEvent.kind == "messages") >= 5  # bronze pages, each written once
+
+
+def test_inbox_selection_limits_the_sync(linked: Linked) -> None:
+    config = linked.config()
+    only_instagram = type(config)(**{**config.__dict__, "inbox_ids": (2,)})
+    ChatwootSync(only_instagram, settings=linked.settings).run()
+    assert set(_conversations(linked)) == {"cw:2", "cw:4"}
+    assert _count(linked, Message) == 9  # C2 7 + C4 2
