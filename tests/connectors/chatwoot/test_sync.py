@@ -241,3 +241,42 @@ def test_inbox_selection_limits_the_sync(linked: Linked) -> None:
     ChatwootSync(only_instagram, settings=linked.settings).run()
     assert set(_conversations(linked)) == {"cw:2", "cw:4"}
     assert _count(linked, Message) == 9  # C2 7 + C4 2
+
+
+def test_contact_inboxes_give_a_whatsapp_phone_but_never_an_instagram_id(linked: Linked) -> None:
+    linked.chatwoot("UPDATE contacts SET phone_number = NULL WHERE id = 1")  # known only by its WhatsApp id
+    _sync(linked)
+    with tenant_session(linked.tenant_id) as session:
+        people = dict(
+            session.execute(
+                select(ContactIdentity.value, Contact)
+                .join(Contact, Contact.id == ContactIdentity.contact_id)
+                .where(ContactIdentity.kind == "chatwoot_contact_id")
+            )
+        )
+        phones = set(session.scalars(select(ContactIdentity.value).where(ContactIdentity.kind == "phone")))
+    assert people["1"].phone == "+5511987650001"  # from contact_inboxes.source_id of the WhatsApp inbox
+    assert people["2"].phone is None  # Paula's Instagram id is a number, not a phone
+    assert people["2"].attributes["chatwoot"]["inboxes"] == [
+        {"inbox_id": 2, "source_id": "1784140000000101", "channel_type": "Channel::Instagram"}
+    ]
+    assert phones == {"+5511987650001", "+5511987650003"}
+
+
+def test_a_tracked_visitor_who_writes_on_whatsapp_is_one_person(linked: Linked) -> None:
+    from pulso.collect.imports.contact_book import ContactBook
+
+    with tenant_session(linked.tenant_id) as session:  # known before from the site (e.g. a form with her phone)
+        book = ContactBook(session, [("phone", "+5511987650001")])
+        book.find_or_create([("phone", "+5511987650001")], {"name": "Maria (site)", "lifecycle_stage": "visitor"})
+        visitor_id = book.save()[("new", 0)]
+    _sync(linked)
+    with tenant_session(linked.tenant_id) as session:
+        owner = session.scalar(
+            select(ContactIdentity.contact_id).where(
+                ContactIdentity.kind == "chatwoot_contact_id", ContactIdentity.value == "1"
+            )
+        )
+        maria = session.get_one(Contact, visitor_id)
+    assert owner == visitor_id
+    assert maria.lifecycle_stage == "lead" and maria.name == "Maria Souza"  # upgraded, never downgraded

@@ -58,7 +58,9 @@ _BIG: dict[str, tuple[str, str, str]] = {
     "contacts": (
         "x.id, x.name, x.last_name, x.email, x.phone_number, x.identifier, x.additional_attributes,"
         " x.custom_attributes, x.contact_type, x.blocked, x.country_code, x.last_activity_at, x.created_at,"
-        f" x.updated_at, {_labels('Contact', 'x')} AS labels",
+        f" x.updated_at, {_labels('Contact', 'x')} AS labels, (SELECT coalesce(json_agg(json_build_object("
+        "'inbox_id', ci.inbox_id, 'source_id', ci.source_id, 'channel_type', i.channel_type) ORDER BY ci.id), '[]')"
+        " FROM contact_inboxes ci JOIN inboxes i ON i.id = ci.inbox_id WHERE ci.contact_id = x.id) AS contact_inboxes",
         "contacts x",
         "EXISTS (SELECT 1 FROM contact_inboxes ci WHERE ci.contact_id = x.id AND ci.inbox_id = ANY(%(inboxes)s))",
     ),

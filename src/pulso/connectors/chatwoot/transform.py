@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pulso.identity import normalize_email, normalize_phone
+from pulso.identity import PhoneResult, normalize_email, normalize_phone
 
 Record = dict[str, Any]
 
@@ -47,6 +47,7 @@ CHANNELS = {
     "Channel::Tiktok": "tiktok",
     "Channel::Voice": "voice",
 }
+PHONE_CHANNELS = ("Channel::Whatsapp", "Channel::TwilioSms", "Channel::Sms")
 BOT_SENDERS = ("AgentBot", "Captain::Assistant", "agent_bot", "captain_assistant")
 # content_attributes keys metrics need; the rest (parsed e-mails, translations...) stays in bronze
 KEPT_CONTENT_ATTRIBUTES = ("automation_rule_id", "external_echo", "in_reply_to", "external_error", "is_unsupported")
@@ -177,7 +178,12 @@ def contact(row: Mapping[str, Any]) -> Record:
     """A contact from the database or a webhook (contact events, message senders, conversation meta.sender)."""
     additional = row.get("additional_attributes") or {}
     name = " ".join(part for part in (row.get("name"), row.get("last_name")) if part).strip()
+    contact_inboxes = row.get("contact_inboxes") or []
+    if isinstance(contact_inboxes, str):
+        contact_inboxes = json.loads(contact_inboxes)
     phone = normalize_phone(row.get("phone_number")) if row.get("phone_number") else None
+    if phone is None or not phone.is_valid:
+        phone = _phone_from_source_ids(contact_inboxes) or phone
     contact_type = row.get("contact_type")
     chatwoot = {
         "id": int(row["id"]),
@@ -187,6 +193,8 @@ def contact(row: Mapping[str, Any]) -> Record:
         "country_code": row.get("country_code") or additional.get("country_code"),
         "labels": list(row.get("labels") or []),
     }
+    if contact_inboxes:
+        chatwoot["inboxes"] = [dict(ci) for ci in contact_inboxes]
     if contact_type is not None:
         chatwoot["contact_type"] = _enum(contact_type, CONTACT_STAGE)
     return {
@@ -200,6 +208,21 @@ def contact(row: Mapping[str, Any]) -> Record:
         "last_activity_at": utc(row.get("last_activity_at")),
         "chatwoot": chatwoot,
     }
+
+
+def _phone_from_source_ids(contact_inboxes: list[dict[str, Any]]) -> PhoneResult | None:
+    """A phone number from a contact's channel ids when Chatwoot has none in ``phone_number``: WhatsApp ids are
+    the international digits, Twilio ids ``+E164`` or ``whatsapp:+E164`` (chatwoot.md §5)."""
+    for contact_inbox in contact_inboxes:
+        if contact_inbox.get("channel_type") not in PHONE_CHANNELS:
+            continue  # Instagram, Telegram... ids are numbers too, but not phone numbers
+        source_id = str(contact_inbox.get("source_id") or "").removeprefix("whatsapp:")
+        digits = source_id.removeprefix("+")
+        if digits.isdigit() and 10 <= len(digits) <= 15:
+            result = normalize_phone("+" + digits)
+            if result.is_valid:
+                return result
+    return None
 
 
 def conversation(row: Mapping[str, Any]) -> Record:
