@@ -247,13 +247,12 @@ def test_contact_inboxes_give_a_whatsapp_phone_but_never_an_instagram_id(linked:
     linked.chatwoot("UPDATE contacts SET phone_number = NULL WHERE id = 1")  # known only by its WhatsApp id
     _sync(linked)
     with tenant_session(linked.tenant_id) as session:
-        people = dict(
-            session.execute(
-                select(ContactIdentity.value, Contact)
-                .join(Contact, Contact.id == ContactIdentity.contact_id)
-                .where(ContactIdentity.kind == "chatwoot_contact_id")
-            )
+        query = (
+            select(ContactIdentity.value, Contact)
+            .join(Contact, Contact.id == ContactIdentity.contact_id)
+            .where(ContactIdentity.kind == "chatwoot_contact_id")
         )
+        people = {str(value): contact for value, contact in session.execute(query).all()}
         phones = set(session.scalars(select(ContactIdentity.value).where(ContactIdentity.kind == "phone")))
     assert people["1"].phone == "+5511987650001"  # from contact_inboxes.source_id of the WhatsApp inbox
     assert people["2"].phone is None  # Paula's Instagram id is a number, not a phone
