@@ -4,10 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 LOCK   := requirements.lock
 
-.PHONY: help demo serve test lint bench install install-dev chromium lock clean
+.PHONY: help demo demo-chatwoot serve test lint bench install install-dev chromium lock clean
 
 help:
 	@echo "make demo   install, migrate, seed two demo tenants, run the pipeline and serve on http://127.0.0.1:8000"
+	@echo "make demo-chatwoot  the demo with a Chatwoot database as its source (needs PostgreSQL on 127.0.0.1:5432)"
 	@echo "make test   install and run ruff, mypy, alembic check and the test suite"
 	@echo "make lint   ruff and mypy only"
 	@echo "make bench  run the benchmarks (prints BENCH lines)"
@@ -33,6 +34,9 @@ install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(BIN)/pulso demo up
+
+demo-chatwoot: install
+	$(BIN)/pulso demo chatwoot
 
 serve: install
 	$(BIN)/pulso db upgrade

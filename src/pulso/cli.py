@@ -251,6 +251,85 @@ def demo_up(
     _serve(host, port, banner=_print_logins)
 
 
+@demo_app.command("chatwoot")
+def demo_chatwoot(
+    admin_url: Annotated[
+        str,
+        typer.Option(
+            envvar="PULSO_DEMO_CHATWOOT_ADMIN_URL",
+            help="PostgreSQL server (any database on it) where the Chatwoot fixture database is created.",
+        ),
+    ] = "postgresql://postgres@127.0.0.1:5432/postgres",
+    conversations: Annotated[int, typer.Option(help="Conversations generated on top of the scenario.")] = 2000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")] = True,
+    host: Annotated[str | None, typer.Option(help="Interface to serve on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
+) -> None:
+    """The demo with a Chatwoot database as its source: tenant chatwoot-demo, synced and run through the pipeline."""
+    from rich.markup import escape
+    from sqlalchemy.exc import ArgumentError
+
+    from pulso.connectors.chatwoot.agreement import agreement_report
+    from pulso.demo.chatwoot import DATABASE, postgres_problem, run_chatwoot_demo
+    from pulso.store import tenant_session
+
+    if conversations < 0:
+        fail(f"--conversations: must be zero or more, got {conversations}")
+    try:
+        shown_url = _safe_url(admin_url)
+    except (ArgumentError, ValueError):
+        shown_url = ""
+    if not shown_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        fail("--admin-url: expected a PostgreSQL URL like postgresql://USER:PASSWORD@HOST:5432/postgres")
+    problem = postgres_problem(admin_url)
+    if problem is not None:
+        fail(
+            f"no PostgreSQL answers at {escape(f'{shown_url}: {problem}')}\n"
+            f"The Chatwoot demo needs a PostgreSQL server to hold the Chatwoot database ({DATABASE}); Pulso's own "
+            "store stays where it is. Start one, or point at one with --admin-url "
+            "postgresql://USER:PASSWORD@HOST:5432/postgres (or PULSO_DEMO_CHATWOOT_ADMIN_URL); the user must be "
+            "allowed to create databases. `pulso demo up` needs no PostgreSQL."
+        )
+    db_upgrade()
+    with user_errors():
+        demo = run_chatwoot_demo(admin_url, conversations=conversations, database=DATABASE, report=console.print)
+    table = Table("rows", "in Chatwoot (account 1)", "synced", "in Pulso")
+    for name, stored_name in (
+        ("contacts", "contacts"),
+        ("conversations", "conversations"),
+        ("messages", "messages"),
+        ("reporting_events", "source_reporting_events"),
+    ):
+        table.add_row(
+            name, f"{demo.chatwoot_rows[name]:,}", f"{demo.synced.get(name, 0):,}", f"{demo.stored[stored_name]:,}"
+        )
+    table.add_row("conversation_facts", "", "", f"{demo.stored['conversation_facts']:,}")
+    table.add_row("daily_metrics", "", "", f"{demo.stored['daily_metrics']:,}")
+    console.print(table)
+    for run in demo.failed_jobs:
+        err.print(f"[bold red]job {run.job} failed:[/] {run.error}")
+    with tenant_session(demo.tenant_id) as session:
+        console.print(agreement_report(session).to_markdown(), highlight=False, markup=False)
+    console.print(f"Chatwoot database: {demo.dsn} (account 1); done in {demo.seconds:.1f}s", highlight=False)
+    if demo.failed_jobs:
+        raise typer.Exit(1)
+
+    def banner() -> None:
+        settings = get_settings()
+        console.print(f"\n[bold]Pulso Chatwoot demo[/] on http://{settings.host}:{settings.port}")
+        table = Table("login", "password", "sees")
+        table.add_row(demo.login, demo.password, "Clínica Sorriso (Chatwoot) (tenant admin)")
+        table.add_row("super@pulso.demo", DEMO_PASSWORD, "every tenant (platform admin)")
+        console.print(table)
+        webhook = f"http://{settings.host}:{settings.port}{demo.webhook_path}"
+        console.print(f"webhook URL of the source (shown only now): {webhook}", soft_wrap=True, highlight=False)
+
+    if serve_after:
+        _serve(host, port, banner=banner)
+    else:
+        banner()
+
+
 def _print_logins() -> None:
     settings = get_settings()
     console.print(f"\n[bold]Pulso demo[/] on http://{settings.host}:{settings.port}")

@@ -96,7 +96,7 @@ def _business(metric: str, ours: Sequence[int | None], events: Sequence[Reportin
     if theirs and all(value == 0 for value in theirs) and any(known):
         return MetricAgreement(metric, known, theirs, False, "Chatwoot stores 0 when working hours are disabled")
     agrees = _close(known, theirs)
-    note = "" if agrees else "Chatwoot used the inbox's working hours at insert time; they may have changed since"
+    note = "" if agrees else "Chatwoot used the inbox's working hours at insert time, and they may have changed since"
     return MetricAgreement(metric, known, theirs, agrees, note)
 
 
