@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from pulso.collect.imports.upsert import table_of
+from pulso.store import bulk
 from pulso.store.models import Contact, ContactIdentity
 from pulso.store.session import PulsoSession
 
@@ -80,15 +81,15 @@ class ContactBook:
         if self._new_contacts:
             columns = sorted({key for row in self._new_contacts for key in row} | set(NEW_CONTACT_DEFAULTS))
             rows = [{**dict.fromkeys(columns), **NEW_CONTACT_DEFAULTS, **row} for row in self._new_contacts]
-            statement = insert(Contact).returning(Contact.id, sort_by_parameter_order=True)
-            new_ids = self._session.scalars(statement.execution_options(render_nulls=True), rows).all()
-            ids.update({("new", index): int(contact_id) for index, contact_id in enumerate(new_ids)})
+            new_ids = bulk.insert_with_ids(self._session, table_of(Contact), rows)
+            ids.update({("new", index): contact_id for index, contact_id in enumerate(new_ids)})
         identity_rows = [
             {"tenant_id": self._session.tenant_id, "contact_id": ids.get(ref, ref[1]), "kind": kind, "value": value}
             for ref, (kind, value) in self._new_identities
         ]
         if identity_rows:
-            self._session.execute(insert(table_of(ContactIdentity)), identity_rows)
+            keys = ("tenant_id", "kind", "value")  # claimed only when unowned: never moved from another contact
+            bulk.upsert(self._session, table_of(ContactIdentity), identity_rows, keys, do_nothing=True)
         for ref in self._owner.values():
             ids.setdefault(ref, ref[1])  # existing contacts: the ref holds the id
         return ids

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete, select, update
 
 from pulso.collect.imports.contact_book import ContactBook, Identity
+from pulso.store import bulk
 from pulso.store.models import (
     Agent,
     Base,
@@ -71,23 +71,12 @@ def upsert(
     *,
     returning: bool = False,
 ) -> dict[Any, int]:
-    """Insert or update ``rows`` on ``keys``; with ``returning``, give back id by external_id."""
-    if not rows:
-        return {}
-    table = _table(model)
-    dialect = session.get_bind().dialect.name
-    statement: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    """Insert or update ``rows`` on ``keys`` (COPY-staged on PostgreSQL, pulso.store.bulk); with ``returning``,
+    give back id by external_id. A key given twice in ``rows`` keeps its last row."""
     tenant_id = session.tenant_id
     values = [{"tenant_id": tenant_id, **row} for row in rows]
-    changing = [column for column in values[0] if column not in keys and column != "tenant_id"]
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={column: statement.excluded[column] for column in changing}
-    )
-    if not returning:
-        session.execute(statement, values)
-        return {}
-    statement = statement.returning(table.c.id, table.c.external_id)
-    return {str(key): int(row_id) for row_id, key in session.execute(statement, values).all()}
+    written = bulk.upsert(session, _table(model), values, keys, returning=("id", "external_id") if returning else ())
+    return {str(key): int(row_id) for row_id, key in written}
 
 
 def write_bronze(
@@ -107,9 +96,7 @@ def write_bronze(
         "received_at": now,
         "processed_at": now if processed else None,
     }
-    dialect = session.get_bind().dialect.name
-    statement: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_table(RawEvent))
-    session.execute(statement.on_conflict_do_nothing(index_elements=["tenant_id", "source", "message_id"]), [row])
+    bulk.upsert(session, _table(RawEvent), [row], ("tenant_id", "source", "message_id"), do_nothing=True)
     return str(row["message_id"])
 
 
@@ -123,6 +110,7 @@ class Refs:
         self.teams: dict[str, int] = {}
         self.contacts: dict[str, int] = {}  # chatwoot contact id -> contact id
         self.conversations: dict[str, int] = {}
+        self.fresh: set[int] = set()  # conversations written in this sync: their synced_at is already new
         self.reload_small()
 
     def reload_small(self) -> None:
@@ -163,12 +151,9 @@ class Refs:
             }
             for key in unknown
         ]
-        dialect = self.session.get_bind().dialect.name
-        statement: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_table(Agent))
-        self.session.execute(
-            statement.on_conflict_do_nothing(index_elements=["tenant_id", "external_id"]),
-            [{"tenant_id": self.session.tenant_id, **row} for row in rows],
-        )
+        tenant_id = self.session.tenant_id
+        stamped = [{"tenant_id": tenant_id, **row} for row in rows]
+        bulk.upsert(self.session, _table(Agent), stamped, ("tenant_id", "external_id"), do_nothing=True)
         query = select(Agent.external_id, Agent.id).where(Agent.external_id.in_(unknown))
         self.agents.update({str(k): int(v) for k, v in self.session.execute(query)})
 
@@ -315,7 +300,9 @@ def load_conversations(refs: Refs, records: Sequence[Record], stats: LoadStats) 
                 "synced_at": now,
             }
         )
-    refs.conversations.update(upsert(session, Conversation, rows, returning=True))
+    written = upsert(session, Conversation, rows, returning=True)
+    refs.conversations.update(written)
+    refs.fresh.update(written.values())
     stats.add("conversations", len(rows), skipped)
     changes = []
     for row in rows:
@@ -351,7 +338,7 @@ def load_messages(refs: Refs, records: Sequence[Record], stats: LoadStats) -> No
         row["agent_id"] = refs.agents.get(record["agent_ref"] or "")
         rows.append(row)
     upsert(session, Message, rows)
-    touch_conversations(session, touched)
+    touch_conversations(session, touched - refs.fresh)
     stats.add("messages", len(rows), skipped)
 
 
@@ -444,8 +431,12 @@ def add_status_changes(refs: Refs, changes: Sequence[Record]) -> int:
             if same["id"] is not None:
                 updates[int(same["id"])] = {k: same[k] for k in ("id", "at", "from_status", "by_bot_handoff", "origin")}
     if inserts:
-        session.execute(
-            insert(_table(ConversationStatusChange)), [{"tenant_id": session.tenant_id, **r} for r in inserts]
+        bulk.upsert(
+            session,
+            _table(ConversationStatusChange),
+            [{"tenant_id": session.tenant_id, **row} for row in inserts],
+            ("tenant_id", "conversation_id", "at", "to_status"),
+            do_nothing=True,
         )
     if updates:
         session.execute(update(ConversationStatusChange), list(updates.values()))
@@ -494,12 +485,18 @@ def delete_missing(session: PulsoSession, stream: str, present: Sequence[int], b
         for start in range(0, len(gone), LOOKUP_BATCH):
             session.execute(delete(Conversation).where(Conversation.id.in_(gone[start : start + LOOKUP_BATCH])))
         return len(gone)
+    # one table at a time: right after a bulk load the planner has no statistics, and a join can go quadratic
     identities = session.execute(
-        select(ContactIdentity.id, ContactIdentity.contact_id, ContactIdentity.value)
-        .join(Contact, Contact.id == ContactIdentity.contact_id)
-        .where(ContactIdentity.kind == "chatwoot_contact_id", Contact.created_at < before)
+        select(ContactIdentity.id, ContactIdentity.contact_id, ContactIdentity.value).where(
+            ContactIdentity.kind == "chatwoot_contact_id"
+        )
     ).all()
-    gone_identities = [(int(i), int(c)) for i, c, value in identities if int(value) not in keep]
+    candidates = [(int(i), int(c)) for i, c, value in identities if int(value) not in keep]
+    old_enough: set[int] = set()
+    for start in range(0, len(candidates), LOOKUP_BATCH):
+        ids = [c for _, c in candidates[start : start + LOOKUP_BATCH]]
+        old_enough |= set(session.scalars(select(Contact.id).where(Contact.id.in_(ids), Contact.created_at < before)))
+    gone_identities = [(i, c) for i, c in candidates if c in old_enough]
     for start in range(0, len(gone_identities), LOOKUP_BATCH):
         part = gone_identities[start : start + LOOKUP_BATCH]
         session.execute(delete(ContactIdentity).where(ContactIdentity.id.in_([i for i, _ in part])))
@@ -510,7 +507,3 @@ def delete_missing(session: PulsoSession, stream: str, present: Sequence[int], b
         if orphans:
             session.execute(delete(Contact).where(Contact.id.in_(orphans)))
     return len(gone_identities)
-
-
-def since_cutoff(moment: datetime | None, overlap: timedelta) -> datetime | None:
-    return moment - overlap if moment is not None else None

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from queue import Empty, Queue
 from typing import Any
 
 from sqlalchemy import select, update
@@ -75,27 +77,82 @@ def _iso(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat() if moment.tzinfo is None else moment.isoformat()
 
 
-def _load_page(
-    refs: load.Refs, stream: str, page: Sequence[Row], result: SyncResult, source_id: int, origin: str
-) -> None:
-    """Bronze first, then silver, in the caller's transaction."""
-    load.write_bronze(refs.session, source_id, stream, page, origin)
-    stats = result.stats
-    if stream == "contacts":
-        stats.add("contacts", load.load_contacts(refs, [transform.contact(row) for row in page]))
-    elif stream == "conversations":
-        changes = load.load_conversations(refs, [transform.conversation(row) for row in page], stats)
-        result.status_changes += load.add_status_changes(refs, changes)
-    elif stream == "messages":
-        load.load_messages(refs, [transform.message(row) for row in page], stats)
-    elif stream == "csat":
-        load.load_csat(refs, [transform.csat(row) for row in page], stats)
-    elif stream == "reporting_events":
-        load.load_reporting_events(refs, [transform.reporting_event(row) for row in page], stats)
-        changes = [c for c in (transform.status_change_from_event(row) for row in page) if c is not None]
-        result.status_changes += load.add_status_changes(refs, changes)
-    else:
+_TRANSFORMS = {
+    "contacts": transform.contact,
+    "conversations": transform.conversation,
+    "messages": transform.message,
+    "csat": transform.csat,
+    "reporting_events": transform.reporting_event,
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page as read and as mapped: mapping runs in the reader thread while the previous page is written."""
+
+    stream: str
+    rows: Sequence[Row]
+    records: list[transform.Record]
+    changes: list[transform.Record]
+
+
+def prepare_page(stream: str, rows: Sequence[Row]) -> Page:
+    if stream not in _TRANSFORMS:
         raise ValueError(f"unknown stream {stream!r}")
+    records = [_TRANSFORMS[stream](row) for row in rows]
+    changes: list[transform.Record] = []
+    if stream == "reporting_events":
+        changes = [c for c in (transform.status_change_from_event(row) for row in rows) if c is not None]
+    return Page(stream, rows, records, changes)
+
+
+def _load_page(refs: load.Refs, page: Page, result: SyncResult, source_id: int, origin: str) -> None:
+    """Bronze first, then silver, in the caller's transaction."""
+    load.write_bronze(refs.session, source_id, page.stream, page.rows, origin)
+    stats, stream, records = result.stats, page.stream, page.records
+    if stream == "contacts":
+        stats.add("contacts", load.load_contacts(refs, records))
+    elif stream == "conversations":
+        result.status_changes += load.add_status_changes(refs, load.load_conversations(refs, records, stats))
+    elif stream == "messages":
+        load.load_messages(refs, records, stats)
+    elif stream == "csat":
+        load.load_csat(refs, records, stats)
+    else:
+        load.load_reporting_events(refs, records, stats)
+        result.status_changes += load.add_status_changes(refs, page.changes)
+
+
+def _read_ahead(pages: Iterator[list[Row]], stream: str, depth: int = 2) -> Iterator[Page]:
+    """Read and map pages in a thread, ``depth`` pages ahead of the writer: the database waits of one side
+    overlap the Python work of the other. Errors in the reader are raised here, in the caller's thread."""
+    queue: Queue[Page | BaseException | None] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for rows in pages:
+                if stop.is_set():
+                    return
+                queue.put(prepare_page(stream, rows))
+            queue.put(None)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            queue.put(exc)
+
+    thread = threading.Thread(target=produce, name=f"chatwoot-read-{stream}", daemon=True)
+    thread.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue, then let it finish
+            try:
+                queue.get_nowait()
+            except Empty:
+                thread.join(timeout=0.05)
 
 
 class ChatwootSync:
@@ -172,17 +229,17 @@ class ChatwootSync:
         done = 0
         if self.progress:
             self.progress(stream, 0, total)
-        for page in reader.stream(stream, mode, position):
-            last = page[-1]
+        for page in _read_ahead(reader.stream(stream, mode, position), stream):
+            last = page.rows[-1]
             if mode == "full":
                 state = {**state, "last_id": int(last["id"])}
             else:
                 state = {"mode": "incremental", "updated_at": _iso(last["updated_at"]), "id": int(last["id"])}
             with self._session() as session:
                 self.refs.session = session
-                _load_page(self.refs, stream, page, result, self.config.source_id, "sync")
+                _load_page(self.refs, page, result, self.config.source_id, "sync")
                 write_watermark(session, self.config.source_id, stream, state)
-            done += len(page)
+            done += len(page.rows)
             if self.progress:
                 self.progress(stream, done, total)
         if mode == "full":  # complete: from now on read changes since the snapshot the full read started from
@@ -214,10 +271,10 @@ class ChatwootSync:
     def _sweep(self, reader: ChatwootReader, result: SyncResult) -> None:
         window_start = reader.snapshot_at - timedelta(days=self.settings.chatwoot_sweep_window_days)
         for stream in ("contacts", "conversations"):
-            for page in reader.stream(stream, "window", window_start=window_start):
+            for rows in reader.stream(stream, "window", window_start=window_start):
                 with self._session() as session:
                     self.refs.session = session
-                    _load_page(self.refs, stream, page, result, self.config.source_id, "sweep")
+                    _load_page(self.refs, prepare_page(stream, rows), result, self.config.source_id, "sweep")
         conversations, contacts = reader.ids("conversations"), reader.ids("contacts")
         with self._session() as session:
             before = reader.snapshot_at.replace(tzinfo=UTC)
