@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, text, update
 
 from pulso.collect.imports.contact_book import ContactBook, Identity
 from pulso.store import bulk
@@ -33,12 +33,11 @@ from pulso.store.models import (
     Feedback,
     Inbox,
     Message,
-    RawEvent,
     SourceReportingEvent,
     Team,
 )
 from pulso.store.session import PulsoSession
-from pulso.store.types import utcnow
+from pulso.store.types import UTCDateTime, utcnow
 
 Record = dict[str, Any]
 SAME_CHANGE_SECONDS = 15
@@ -79,25 +78,44 @@ def upsert(
     return {str(key): int(row_id) for row_id, key in written}
 
 
+def bronze_payload(source_id: int, stream: str, rows: Sequence[Any], origin: str) -> bytes:
+    """A page as its bronze JSON (built once: it is also what the row's digest is taken of)."""
+    payload = {"source_id": source_id, "stream": stream, "origin": origin, "rows": list(rows)}
+    return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+
+
 def write_bronze(
-    session: PulsoSession, source_id: int, stream: str, rows: Sequence[Any], origin: str, *, processed: bool = True
+    session: PulsoSession,
+    source_id: int,
+    stream: str,
+    rows: Sequence[Any],
+    origin: str,
+    *,
+    processed: bool = True,
+    payload: bytes | None = None,
 ) -> str:
     """One bronze row per page, exactly as read (JSON of the source's columns); re-reading a page is a no-op.
-    Returns the row's ``message_id``."""
-    payload = {"source_id": source_id, "stream": stream, "origin": origin, "rows": list(rows)}
-    digest = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)).hexdigest()[:40]
+    Returns the row's ``message_id``. The JSON text goes to the database as it is (one parse, on the server)."""
+    payload = payload if payload is not None else bronze_payload(source_id, stream, rows, origin)
+    message_id = f"{source_id}:{stream}:{hashlib.sha256(payload).hexdigest()[:40]}"
     now = utcnow()
-    row = {
-        "tenant_id": session.tenant_id,
-        "source": "chatwoot",
-        "kind": stream[:32],
-        "message_id": f"{source_id}:{stream}:{digest}",
-        "payload": payload,
-        "received_at": now,
-        "processed_at": now if processed else None,
-    }
-    bulk.upsert(session, _table(RawEvent), [row], ("tenant_id", "source", "message_id"), do_nothing=True)
-    return str(row["message_id"])
+    as_json = "CAST(:payload AS json)" if session.get_bind().dialect.name == "postgresql" else ":payload"
+    session.execute(
+        text(
+            "INSERT INTO raw_events (tenant_id, source, kind, message_id, payload, received_at, processed_at)"
+            f" VALUES (:tenant, 'chatwoot', :kind, :message_id, {as_json}, :now, :processed)"
+            " ON CONFLICT (tenant_id, source, message_id) DO NOTHING"
+        ).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("processed", type_=UTCDateTime())),
+        {
+            "tenant": session.tenant_id,
+            "kind": stream[:32],
+            "message_id": message_id,
+            "payload": payload.decode(),
+            "now": now,
+            "processed": now if processed else None,
+        },
+    )
+    return message_id
 
 
 class Refs:

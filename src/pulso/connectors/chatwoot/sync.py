@@ -94,21 +94,22 @@ class Page:
     rows: Sequence[Row]
     records: list[transform.Record]
     changes: list[transform.Record]
+    bronze: bytes
 
 
-def prepare_page(stream: str, rows: Sequence[Row]) -> Page:
+def prepare_page(stream: str, rows: Sequence[Row], source_id: int, origin: str = "sync") -> Page:
     if stream not in _TRANSFORMS:
         raise ValueError(f"unknown stream {stream!r}")
     records = [_TRANSFORMS[stream](row) for row in rows]
     changes: list[transform.Record] = []
     if stream == "reporting_events":
         changes = [c for c in (transform.status_change_from_event(row) for row in rows) if c is not None]
-    return Page(stream, rows, records, changes)
+    return Page(stream, rows, records, changes, load.bronze_payload(source_id, stream, rows, origin))
 
 
 def _load_page(refs: load.Refs, page: Page, result: SyncResult, source_id: int, origin: str) -> None:
     """Bronze first, then silver, in the caller's transaction."""
-    load.write_bronze(refs.session, source_id, page.stream, page.rows, origin)
+    load.write_bronze(refs.session, source_id, page.stream, page.rows, origin, payload=page.bronze)
     stats, stream, records = result.stats, page.stream, page.records
     if stream == "contacts":
         stats.add("contacts", load.load_contacts(refs, records))
@@ -123,7 +124,7 @@ def _load_page(refs: load.Refs, page: Page, result: SyncResult, source_id: int, 
         result.status_changes += load.add_status_changes(refs, page.changes)
 
 
-def _read_ahead(pages: Iterator[list[Row]], stream: str, depth: int = 2) -> Iterator[Page]:
+def _read_ahead(pages: Iterator[list[Row]], stream: str, source_id: int, depth: int = 2) -> Iterator[Page]:
     """Read and map pages in a thread, ``depth`` pages ahead of the writer: the database waits of one side
     overlap the Python work of the other. Errors in the reader are raised here, in the caller's thread."""
     queue: Queue[Page | BaseException | None] = Queue(maxsize=depth)
@@ -134,7 +135,7 @@ def _read_ahead(pages: Iterator[list[Row]], stream: str, depth: int = 2) -> Iter
             for rows in pages:
                 if stop.is_set():
                     return
-                queue.put(prepare_page(stream, rows))
+                queue.put(prepare_page(stream, rows, source_id))
             queue.put(None)
         except BaseException as exc:  # handed to the consumer, which re-raises it
             queue.put(exc)
@@ -229,7 +230,7 @@ class ChatwootSync:
         done = 0
         if self.progress:
             self.progress(stream, 0, total)
-        for page in _read_ahead(reader.stream(stream, mode, position), stream):
+        for page in _read_ahead(reader.stream(stream, mode, position), stream, self.config.source_id):
             last = page.rows[-1]
             if mode == "full":
                 state = {**state, "last_id": int(last["id"])}
@@ -274,7 +275,8 @@ class ChatwootSync:
             for rows in reader.stream(stream, "window", window_start=window_start):
                 with self._session() as session:
                     self.refs.session = session
-                    _load_page(self.refs, prepare_page(stream, rows), result, self.config.source_id, "sweep")
+                    page = prepare_page(stream, rows, self.config.source_id, "sweep")
+                    _load_page(self.refs, page, result, self.config.source_id, "sweep")
         conversations, contacts = reader.ids("conversations"), reader.ids("contacts")
         with self._session() as session:
             before = reader.snapshot_at.replace(tzinfo=UTC)

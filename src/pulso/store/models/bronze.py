@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulso.store.models.base import Base, TenantScoped
-from pulso.store.types import BigIntPK, JSONType, UTCDateTime, utcnow
+from pulso.store.types import BigIntPK, UTCDateTime, utcnow
 
 
 class RawEvent(TenantScoped, Base):
@@ -26,7 +26,9 @@ class RawEvent(TenantScoped, Base):
     kind: Mapped[str] = mapped_column(String(32))
     message_id: Mapped[str | None] = mapped_column(String(200))
     batch_id: Mapped[str | None] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # `json`, not `jsonb`, on PostgreSQL: bronze is written far more than it is queried, and storing validated
+    # text costs a fraction of building jsonb (pages of a Chatwoot sync are megabytes)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
