@@ -57,6 +57,10 @@ def _with_defaults(table: Table, rows: list[Row]) -> list[Row]:
     return filled
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def _driver(session: PulsoSession) -> Any:
     """The psycopg connection of the session's current transaction (its tenant setting already applied)."""
     return session.connection().connection.driver_connection
@@ -72,17 +76,26 @@ def _stage(driver: Any, table: Table, columns: Sequence[str], rows: Sequence[Row
         "WITH NO DATA"
     )
     driver.execute(f"TRUNCATE {stage}")
-    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
-    with driver.cursor().copy(f"COPY {stage} ({column_list}) FROM STDIN") as copy:
+    types = [
+        str(r[0])
+        for r in driver.execute(
+            "SELECT atttypid::regtype::text FROM pg_attribute WHERE attrelid = %s::regclass"
+            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            (stage,),
+        ).fetchall()
+    ]
+    from psycopg.types.json import Json, Jsonb  # the PostgreSQL driver is an optional dependency
+
+    json_columns = {index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)}
+    wrappers = {index: (Jsonb if types[index] == "jsonb" else Json) for index in json_columns}
+    with driver.cursor().copy(f"COPY {stage} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)  # binary: no text formatting on our side, no parsing on the server's
         for row in rows:
-            copy.write_row(
-                [
-                    (orjson.dumps(row.get(c)).decode() if row.get(c) is not None else None)
-                    if c in json_columns
-                    else row.get(c)
-                    for c in columns
-                ]
-            )
+            values = [row.get(c) for c in columns]
+            for index, wrapper in wrappers.items():
+                if values[index] is not None:
+                    values[index] = wrapper(values[index], dumps=_json_text)
+            copy.write_row(values)
     return stage
 
 

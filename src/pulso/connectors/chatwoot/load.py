@@ -393,7 +393,7 @@ def load_csat(refs: Refs, records: Sequence[Record], stats: LoadStats) -> None:
             }
         )
     upsert(refs.session, Feedback, rows)
-    touch_conversations(refs.session, (row["conversation_id"] for row in rows))
+    touch_conversations(refs.session, {row["conversation_id"] for row in rows} - refs.fresh)
     stats.add("csat", len(rows), skipped)
 
 
@@ -458,7 +458,7 @@ def add_status_changes(refs: Refs, changes: Sequence[Record]) -> int:
         )
     if updates:
         session.execute(update(ConversationStatusChange), list(updates.values()))
-    touch_conversations(session, ids)
+    touch_conversations(session, set(ids) - refs.fresh)
     return len(inserts)
 
 
