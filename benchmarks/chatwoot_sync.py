@@ -188,6 +188,7 @@ def run(args: argparse.Namespace, chatwoot_url: str, store_name: str, data_dir: 
     initial, initial_s = sync(config, full=True, profile=args.profile)
     rows = sum(initial.stats.written.values())
     print(f"initial sync: {initial_s:.1f} s, written {initial.stats.written}, skipped {initial.stats.skipped}")
+    print("  seconds per stream:", {k: round(v, 1) for k, v in initial.seconds_by_stream.items()})
     noop, noop_s = sync(config)
     print(f"no-change incremental: {noop_s:.2f} s, written {noop.stats.written}")
     appended = append(chatwoot_url, args.append)

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Table, any_, literal
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from pulso.store.session import CrossTenantWriteError, PulsoSession
 
@@ -107,15 +108,17 @@ def upsert(
     *,
     returning: Sequence[str] = (),
     do_nothing: bool = False,
+    insert_only: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
-    """Insert ``rows`` or, on a conflict on ``keys`` (a unique constraint), update every other given column (or
-    leave the stored row alone with ``do_nothing``). Returns the ``returning`` columns of the rows written."""
+    """Insert ``rows`` or, on a conflict on ``keys`` (a unique constraint), update every other given column except
+    ``insert_only`` ones such as ``created_at`` (or leave the stored row alone with ``do_nothing``). Returns the
+    ``returning`` columns of the rows written."""
     if not rows:
         return []
     _checked(session, rows)
     rows = _with_defaults(table, _last_per_key(rows, keys))
     columns = list(rows[0])
-    changing = [c for c in columns if c not in keys and c != "tenant_id"]
+    changing = [c for c in columns if c not in keys and c != "tenant_id" and c not in insert_only]
     if session.get_bind().dialect.name != "postgresql":
         statement: Any = sqlite.insert(table)
         if do_nothing or not changing:
@@ -167,3 +170,11 @@ def insert_with_ids(session: PulsoSession, table: Table, rows: Sequence[Row]) ->
         session, table, [{**row, "id": new_id} for row, new_id in zip(rows, ids, strict=True)], ("id",), do_nothing=True
     )
     return ids
+
+
+def one_of(session: PulsoSession, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN (values)`` for large lists: on PostgreSQL one array parameter (``= ANY(:array)``), because a
+    statement with thousands of placeholders costs more to prepare on the client than to run; ``IN`` elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))

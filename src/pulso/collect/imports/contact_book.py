@@ -41,7 +41,8 @@ class ContactBook:
             wanted = sorted(kind_values)
             for start in range(0, len(wanted), LOOKUP_BATCH):
                 query = select(ContactIdentity.value, ContactIdentity.contact_id).where(
-                    ContactIdentity.kind == kind, ContactIdentity.value.in_(wanted[start : start + LOOKUP_BATCH])
+                    ContactIdentity.kind == kind,
+                    bulk.one_of(session, ContactIdentity.value, wanted[start : start + LOOKUP_BATCH]),
                 )
                 for value, contact_id in session.execute(query):
                     self._owner[(kind, value)] = ("id", int(contact_id))

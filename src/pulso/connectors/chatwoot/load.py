@@ -42,6 +42,7 @@ from pulso.store.types import UTCDateTime, utcnow
 Record = dict[str, Any]
 SAME_CHANGE_SECONDS = 15
 LOOKUP_BATCH = 5000
+KEEP = ("created_at",)  # when Pulso first saw the row: not changed by later syncs
 STAGE_RANK = {"visitor": 0, "lead": 1, "customer": 2, "churned": 2}
 
 
@@ -69,12 +70,14 @@ def upsert(
     keys: Sequence[str] = ("tenant_id", "external_id"),
     *,
     returning: bool = False,
+    insert_only: Sequence[str] = (),
 ) -> dict[Any, int]:
     """Insert or update ``rows`` on ``keys`` (COPY-staged on PostgreSQL, pulso.store.bulk); with ``returning``,
     give back id by external_id. A key given twice in ``rows`` keeps its last row."""
     tenant_id = session.tenant_id
     values = [{"tenant_id": tenant_id, **row} for row in rows]
-    written = bulk.upsert(session, _table(model), values, keys, returning=("id", "external_id") if returning else ())
+    wanted = ("id", "external_id") if returning else ()
+    written = bulk.upsert(session, _table(model), values, keys, returning=wanted, insert_only=insert_only)
     return {str(key): int(row_id) for row_id, key in written}
 
 
@@ -142,7 +145,7 @@ class Refs:
         for start in range(0, len(missing), LOOKUP_BATCH):
             query = select(ContactIdentity.value, ContactIdentity.contact_id).where(
                 ContactIdentity.kind == "chatwoot_contact_id",
-                ContactIdentity.value.in_(missing[start : start + LOOKUP_BATCH]),
+                bulk.one_of(self.session, ContactIdentity.value, missing[start : start + LOOKUP_BATCH]),
             )
             self.contacts.update({str(k): int(v) for k, v in self.session.execute(query)})
 
@@ -150,7 +153,7 @@ class Refs:
         missing = sorted({k for k in keys if k and k not in self.conversations})
         for start in range(0, len(missing), LOOKUP_BATCH):
             query = select(Conversation.external_id, Conversation.id).where(
-                Conversation.external_id.in_(missing[start : start + LOOKUP_BATCH])
+                bulk.one_of(self.session, Conversation.external_id, missing[start : start + LOOKUP_BATCH])
             )
             self.conversations.update({str(k): int(v) for k, v in self.session.execute(query)})
 
@@ -172,20 +175,20 @@ class Refs:
         tenant_id = self.session.tenant_id
         stamped = [{"tenant_id": tenant_id, **row} for row in rows]
         bulk.upsert(self.session, _table(Agent), stamped, ("tenant_id", "external_id"), do_nothing=True)
-        query = select(Agent.external_id, Agent.id).where(Agent.external_id.in_(unknown))
+        query = select(Agent.external_id, Agent.id).where(bulk.one_of(self.session, Agent.external_id, unknown))
         self.agents.update({str(k): int(v) for k, v in self.session.execute(query)})
 
 
 def load_inboxes(refs: Refs, records: Sequence[Record]) -> int:
-    now = utcnow()
-    refs.inboxes.update(upsert(refs.session, Inbox, [{**r, "created_at": now} for r in records], returning=True))
+    stamped = [{**r, "created_at": utcnow()} for r in records]
+    refs.inboxes.update(upsert(refs.session, Inbox, stamped, returning=True, insert_only=KEEP))
     return len(records)
 
 
 def load_agents(refs: Refs, records: Sequence[Record], *, complete: bool) -> int:
     """Upsert agents; with ``complete`` (the whole account was read), Chatwoot users no longer in it go inactive."""
-    now = utcnow()
-    refs.agents.update(upsert(refs.session, Agent, [{**r, "created_at": now} for r in records], returning=True))
+    stamped = [{**r, "created_at": utcnow()} for r in records]
+    refs.agents.update(upsert(refs.session, Agent, stamped, returning=True, insert_only=KEEP))
     if complete:
         present = [r["external_id"] for r in records]
         refs.session.execute(
@@ -197,14 +200,14 @@ def load_agents(refs: Refs, records: Sequence[Record], *, complete: bool) -> int
 
 
 def load_teams(refs: Refs, records: Sequence[Record]) -> int:
-    now = utcnow()
-    refs.teams.update(upsert(refs.session, Team, [{**r, "created_at": now} for r in records], returning=True))
+    stamped = [{**r, "created_at": utcnow()} for r in records]
+    refs.teams.update(upsert(refs.session, Team, stamped, returning=True, insert_only=KEEP))
     return len(records)
 
 
 def load_campaigns(refs: Refs, records: Sequence[Record]) -> int:
     unique = {(r["channel"], r["name"]): {**r, "created_at": utcnow()} for r in records}  # same title: first wins
-    upsert(refs.session, Campaign, list(unique.values()), keys=("tenant_id", "channel", "name"))
+    upsert(refs.session, Campaign, list(unique.values()), keys=("tenant_id", "channel", "name"), insert_only=KEEP)
     return len(unique)
 
 
@@ -254,7 +257,7 @@ def _update_existing_contacts(session: PulsoSession, pairs: Sequence[tuple[Recor
         query = select(
             Contact.id, Contact.name, Contact.email, Contact.phone, Contact.city, Contact.lifecycle_stage,
             Contact.attributes, Contact.last_seen_at, Contact.became_customer_at,
-        ).where(Contact.id.in_(ids[start : start + LOOKUP_BATCH]))  # fmt: skip
+        ).where(bulk.one_of(session, Contact.id, ids[start : start + LOOKUP_BATCH]))  # fmt: skip
         current.update({int(row[0]): tuple(row[1:]) for row in session.execute(query)})
     changes = []
     for record, contact_id in pairs:
@@ -288,7 +291,7 @@ def load_conversations(refs: Refs, records: Sequence[Record], stats: LoadStats) 
     before: dict[str, str] = {}
     for start in range(0, len(keys), LOOKUP_BATCH):
         query = select(Conversation.external_id, Conversation.status).where(
-            Conversation.external_id.in_(keys[start : start + LOOKUP_BATCH])
+            bulk.one_of(session, Conversation.external_id, keys[start : start + LOOKUP_BATCH])
         )
         before.update({str(k): str(v) for k, v in session.execute(query)})
     refs.agent_ids(r["assignee_ref"] for r in latest.values())
@@ -366,7 +369,9 @@ def touch_conversations(session: PulsoSession, ids: Iterable[int]) -> None:
     now = utcnow()
     for start in range(0, len(wanted), LOOKUP_BATCH):
         session.execute(
-            update(Conversation).where(Conversation.id.in_(wanted[start : start + LOOKUP_BATCH])).values(synced_at=now)
+            update(Conversation)
+            .where(bulk.one_of(session, Conversation.id, wanted[start : start + LOOKUP_BATCH]))
+            .values(synced_at=now)
         )
 
 
@@ -426,7 +431,9 @@ def add_status_changes(refs: Refs, changes: Sequence[Record]) -> int:
         ConversationStatusChange.by_bot_handoff, ConversationStatusChange.origin,
     )  # fmt: skip
     for start in range(0, len(ids), LOOKUP_BATCH):
-        query = select(*columns).where(ConversationStatusChange.conversation_id.in_(ids[start : start + LOOKUP_BATCH]))
+        query = select(*columns).where(
+            bulk.one_of(session, ConversationStatusChange.conversation_id, ids[start : start + LOOKUP_BATCH])
+        )
         for stored in session.execute(query).mappings():
             existing.setdefault(int(stored["conversation_id"]), []).append(dict(stored))
     inserts: list[Record] = []
@@ -501,7 +508,9 @@ def delete_missing(session: PulsoSession, stream: str, present: Sequence[int], b
         )
         gone = [int(i) for i, key in stored if int(str(key)[3:]) not in keep]
         for start in range(0, len(gone), LOOKUP_BATCH):
-            session.execute(delete(Conversation).where(Conversation.id.in_(gone[start : start + LOOKUP_BATCH])))
+            session.execute(
+                delete(Conversation).where(bulk.one_of(session, Conversation.id, gone[start : start + LOOKUP_BATCH]))
+            )
         return len(gone)
     # one table at a time: right after a bulk load the planner has no statistics, and a join can go quadratic
     identities = session.execute(
@@ -513,15 +522,23 @@ def delete_missing(session: PulsoSession, stream: str, present: Sequence[int], b
     old_enough: set[int] = set()
     for start in range(0, len(candidates), LOOKUP_BATCH):
         ids = [c for _, c in candidates[start : start + LOOKUP_BATCH]]
-        old_enough |= set(session.scalars(select(Contact.id).where(Contact.id.in_(ids), Contact.created_at < before)))
+        old_enough |= set(
+            session.scalars(
+                select(Contact.id).where(bulk.one_of(session, Contact.id, ids), Contact.created_at < before)
+            )
+        )
     gone_identities = [(i, c) for i, c in candidates if c in old_enough]
     for start in range(0, len(gone_identities), LOOKUP_BATCH):
         part = gone_identities[start : start + LOOKUP_BATCH]
-        session.execute(delete(ContactIdentity).where(ContactIdentity.id.in_([i for i, _ in part])))
+        session.execute(delete(ContactIdentity).where(bulk.one_of(session, ContactIdentity.id, [i for i, _ in part])))
         contacts = [c for _, c in part]
-        used = set(session.scalars(select(Event.contact_id).where(Event.contact_id.in_(contacts)).distinct()))
-        used |= set(session.scalars(select(Order.contact_id).where(Order.contact_id.in_(contacts)).distinct()))
+        used = set(
+            session.scalars(select(Event.contact_id).where(bulk.one_of(session, Event.contact_id, contacts)).distinct())
+        )
+        used |= set(
+            session.scalars(select(Order.contact_id).where(bulk.one_of(session, Order.contact_id, contacts)).distinct())
+        )
         orphans = [c for c in contacts if c not in used]
         if orphans:
-            session.execute(delete(Contact).where(Contact.id.in_(orphans)))
+            session.execute(delete(Contact).where(bulk.one_of(session, Contact.id, orphans)))
     return len(gone_identities)

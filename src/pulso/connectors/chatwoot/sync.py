@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,7 @@ class SyncResult:
     deleted: dict[str, int] = field(default_factory=dict)
     swept: bool = False
     seconds: float = 0.0
+    seconds_by_stream: dict[str, float] = field(default_factory=dict)  # wall time of each stream and the sweep
 
     @property
     def messages(self) -> int:
@@ -223,6 +225,13 @@ class ChatwootSync:
         return "incremental", Position(since, int(state["id"])), state
 
     def _big_stream(self, reader: ChatwootReader, stream: str, result: SyncResult, full: bool) -> None:
+        began = time.perf_counter()
+        try:
+            self._read_stream(reader, stream, result, full)
+        finally:
+            result.seconds_by_stream[stream] = time.perf_counter() - began
+
+    def _read_stream(self, reader: ChatwootReader, stream: str, result: SyncResult, full: bool) -> None:
         mode, position, state = self._plan(stream, full, reader.snapshot_at)
         if mode == "full":
             result.mode = "full"
@@ -270,6 +279,7 @@ class ChatwootSync:
         return snapshot - last >= timedelta(hours=self.settings.chatwoot_sweep_every_hours)
 
     def _sweep(self, reader: ChatwootReader, result: SyncResult) -> None:
+        began = time.perf_counter()
         window_start = reader.snapshot_at - timedelta(days=self.settings.chatwoot_sweep_window_days)
         for stream in ("contacts", "conversations"):
             for rows in reader.stream(stream, "window", window_start=window_start):
@@ -286,6 +296,7 @@ class ChatwootSync:
         self.refs.conversations.clear()
         self.refs.contacts.clear()
         result.swept = True
+        result.seconds_by_stream["sweep"] = time.perf_counter() - began
 
 
 def source_configs(tenant_id: int, name: str | None = None) -> list[ChatwootSourceConfig]:

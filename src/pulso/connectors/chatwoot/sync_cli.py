@@ -46,10 +46,12 @@ def sync_chatwoot(
             results = sync_tenant(tenant_id, full=full, progress=progress, name=source)
     for result in results:
         table = Table(title=f"{result.source}: {result.mode} sync in {result.seconds:.1f}s")
-        for column in ("stream", "written", "skipped"):
+        for column in ("stream", "written", "skipped", "seconds"):
             table.add_column(column, justify="left" if column == "stream" else "right")
         for stream, written in result.stats.written.items():
-            table.add_row(stream, str(written), str(result.stats.skipped.get(stream, 0)))
+            seconds = result.seconds_by_stream.get(stream)
+            shown = f"{seconds:.1f}" if seconds is not None else ""
+            table.add_row(stream, str(written), str(result.stats.skipped.get(stream, 0)), shown)
         console.print(table)
         console.print(f"status changes recorded: {result.status_changes}")
         if result.swept:
