@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from queue import Empty, Queue
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from pulso.config import Settings, get_settings
 from pulso.connectors.chatwoot import load, transform
@@ -158,6 +158,14 @@ def _read_ahead(pages: Iterator[list[Row]], stream: str, source_id: int, depth: 
                 thread.join(timeout=0.05)
 
 
+def _custom_plans(session: PulsoSession) -> None:
+    """Plan each statement for its own parameters (PostgreSQL). The driver prepares statements it sees often, and a
+    generic plan for ``value = ANY(:keys)`` cannot hash the key list: against tables that grew during this sync (and
+    have no statistics yet) that turned each page's lookups quadratic."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 class ChatwootSync:
     """Syncs one configured source into its tenant. ``run()`` may be called once."""
 
@@ -246,6 +254,7 @@ class ChatwootSync:
             else:
                 state = {"mode": "incremental", "updated_at": _iso(last["updated_at"]), "id": int(last["id"])}
             with self._session() as session:
+                _custom_plans(session)
                 self.refs.session = session
                 _load_page(self.refs, page, result, self.config.source_id, "sync")
                 write_watermark(session, self.config.source_id, stream, state)
