@@ -107,6 +107,15 @@ def sync(config: Any, *, full: bool = False, profile: bool = False) -> tuple[Any
     return result, seconds
 
 
+def conversation_facts(tenant_id: int) -> int:
+    """The gold job that follows a sync: per-conversation facts for everything just synced."""
+    from pulso.pipeline.gold.conversation_facts import compute_conversation_facts
+    from pulso.store import tenant_session
+
+    with tenant_session(tenant_id) as session:
+        return compute_conversation_facts(session)
+
+
 def append(chatwoot_url: str, count: int) -> int:
     from pulso.connectors.chatwoot.fixture.scale import append_messages
     from pulso.connectors.chatwoot.fixture.schema import libpq_url
@@ -189,6 +198,8 @@ def run(args: argparse.Namespace, chatwoot_url: str, store_name: str, data_dir: 
     rows = sum(initial.stats.written.values())
     print(f"initial sync: {initial_s:.1f} s, written {initial.stats.written}, skipped {initial.stats.skipped}")
     print("  seconds per stream:", {k: round(v, 1) for k, v in initial.seconds_by_stream.items()})
+    facts_rows, facts_s = timed(lambda: conversation_facts(config.tenant_id))
+    print(f"gold.conversation_facts after the initial sync: {facts_rows} conversations in {facts_s:.1f} s")
     noop, noop_s = sync(config)
     print(f"no-change incremental: {noop_s:.2f} s, written {noop.stats.written}")
     appended = append(chatwoot_url, args.append)
@@ -213,6 +224,7 @@ def run(args: argparse.Namespace, chatwoot_url: str, store_name: str, data_dir: 
     print(f"BENCH chatwoot_initial_rows_per_s {rows / initial_s:.0f} rows/s")
     print(f"BENCH chatwoot_incremental_1000_s {incremental_s:.3f} s")
     print(f"BENCH chatwoot_noop_incremental_s {noop_s:.3f} s")
+    print(f"BENCH chatwoot_facts_conversations_per_s {facts_rows / facts_s:.0f} conversations/s")
     print(f"BENCH chatwoot_copy_floor_messages_per_s {floor_per_s:.0f} messages/s")
     print(f"BENCH chatwoot_initial_vs_copy_floor {messages_per_s / floor_per_s:.3f} x")
     print(f"BENCH chatwoot_initial_vs_target {messages_per_s / TARGET_MESSAGES_PER_S:.2f} x")
