@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Table, any_, literal
+from sqlalchemy import JSON, Table, any_, literal, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -178,3 +178,14 @@ def one_of(session: PulsoSession, column: Any, values: Sequence[Any]) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(literal(list(values), type_=ARRAY(column.type)))
     return column.in_(list(values))
+
+
+def plan_for_parameters(session: PulsoSession) -> None:
+    """For the rest of this transaction, plan each statement for its own parameters (PostgreSQL).
+
+    The driver prepares statements it runs often, and PostgreSQL may then reuse a generic plan. For lookups by a
+    list of keys (``IN``/``= ANY``) in tables that have just grown by a bulk load (no statistics yet; the application
+    role may not ``ANALYZE`` tables it does not own) a generic plan scans the whole table per statement. Measured on
+    a 1M-message Chatwoot sync: the contacts stream 2.7x faster."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import orjson
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import set_json_loads
 
@@ -115,20 +116,30 @@ def _json_loads(data: bytes | str) -> Any:
 class ChatwootReader:
     """A read-only snapshot of one Chatwoot database for one sync."""
 
-    def __init__(self, dsn: str, scope: Scope, *, fetch_size: int = 5000) -> None:
+    def __init__(self, dsn: str, scope: Scope, *, fetch_size: int = 5000, snapshot: str | None = None) -> None:
+        """``snapshot``: an id from another reader's :meth:`export_snapshot`, to read exactly what it reads."""
         self.scope = scope
         self.fetch_size = fetch_size
+        self.dsn = dsn
         self._conn = psycopg.connect(
             libpq_url(dsn), connect_timeout=10, options="-c default_transaction_read_only=on", row_factory=dict_row
         )
         set_json_loads(_json_loads, self._conn)
         self._conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         self._conn.read_only = True
+        if snapshot is not None:
+            self._conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
         row = self._conn.execute("SELECT (now() AT TIME ZONE 'UTC') AS now").fetchone()
         assert row is not None
         self.snapshot_at: datetime = row["now"]  # naive UTC; every read below sees the database as of this instant
         self._conversation_columns = self._columns("conversations")
         self._cursor_number = 0
+
+    def export_snapshot(self) -> str:
+        """The id of this reader's snapshot, for a second reader working in parallel on the same data."""
+        row = self._conn.execute("SELECT pg_export_snapshot() AS id").fetchone()
+        assert row is not None
+        return str(row["id"])
 
     def close(self) -> None:
         self._conn.rollback()

@@ -27,13 +27,14 @@ from datetime import UTC, datetime, timedelta
 from queue import Empty, Queue
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from pulso.config import Settings, get_settings
 from pulso.connectors.chatwoot import load, transform
-from pulso.connectors.chatwoot.extract import BIG_STREAMS, ChatwootReader, Mode, Position, Row, Scope
+from pulso.connectors.chatwoot.extract import ChatwootReader, Mode, Position, Row, Scope
 from pulso.connectors.chatwoot.source import ChatwootSourceConfig, chatwoot_sources
 from pulso.pipeline.registry import Job, register
+from pulso.store import bulk
 from pulso.store.models import RawEvent, Source, Watermark
 from pulso.store.session import PulsoSession, tenant_session
 from pulso.store.types import utcnow
@@ -158,14 +159,6 @@ def _read_ahead(pages: Iterator[list[Row]], stream: str, source_id: int, depth: 
                 thread.join(timeout=0.05)
 
 
-def _custom_plans(session: PulsoSession) -> None:
-    """Plan each statement for its own parameters (PostgreSQL). The driver prepares statements it sees often, and a
-    generic plan for ``value = ANY(:keys)`` cannot hash the key list: against tables that grew during this sync (and
-    have no statistics yet) turned each page's contact and conversation lookups quadratic."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
-
 class ChatwootSync:
     """Syncs one configured source into its tenant. ``run()`` may be called once."""
 
@@ -184,8 +177,9 @@ class ChatwootSync:
             with ChatwootReader(self.config.dsn, scope, fetch_size=self.settings.chatwoot_page_size) as reader:
                 result = SyncResult(self.config.name, "incremental", reader.snapshot_at)
                 self._small_streams(reader, result)
-                for stream in BIG_STREAMS:
-                    self._big_stream(reader, stream, result, full)
+                for stream in ("contacts", "conversations"):  # what the other streams refer to
+                    self._big_stream(reader, stream, result, full, self.refs)
+                self._parallel_streams(reader, result, full)
                 if full or self._sweep_due(reader.snapshot_at):
                     self._sweep(reader, result)
                 self._settle_webhooks(reader.snapshot_at)
@@ -232,14 +226,52 @@ class ChatwootSync:
             return "incremental", Position(since - self.overlap, 0), state
         return "incremental", Position(since, int(state["id"])), state
 
-    def _big_stream(self, reader: ChatwootReader, stream: str, result: SyncResult, full: bool) -> None:
+    def _parallel_streams(self, reader: ChatwootReader, result: SyncResult, full: bool) -> None:
+        """Messages, CSAT answers and reporting events. On a full read into PostgreSQL the last two run at the same
+        time as messages, in a second thread with a second reader sharing this snapshot and Refs of their own (they
+        refer to conversations, not to messages). Incremental reads are short and stay sequential, so two
+        transactions never touch the same conversations at once; SQLite has one writer anyway."""
+        with self._session() as session:
+            parallel = session.get_bind().dialect.name == "postgresql"
+            parallel = parallel and self._plan("messages", full, reader.snapshot_at)[0] == "full"
+            refs = load.Refs(session)
+        if not parallel:
+            for stream in ("messages", "csat", "reporting_events"):
+                self._big_stream(reader, stream, result, full, self.refs)
+            return
+        refs.conversations, refs.fresh = dict(self.refs.conversations), set(self.refs.fresh)
+        errors: list[BaseException] = []
+        snapshot = reader.export_snapshot()
+
+        def others() -> None:
+            try:
+                with ChatwootReader(
+                    reader.dsn, reader.scope, fetch_size=reader.fetch_size, snapshot=snapshot
+                ) as second:
+                    for stream in ("csat", "reporting_events"):
+                        self._big_stream(second, stream, result, full, refs)
+            except BaseException as exc:  # re-raised in the caller's thread below
+                errors.append(exc)
+
+        thread = threading.Thread(target=others, name="chatwoot-events", daemon=True)
+        thread.start()
+        try:
+            self._big_stream(reader, "messages", result, full, self.refs)
+        finally:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    def _big_stream(self, reader: ChatwootReader, stream: str, result: SyncResult, full: bool, refs: load.Refs) -> None:
         began = time.perf_counter()
         try:
-            self._read_stream(reader, stream, result, full)
+            self._read_stream(reader, stream, result, full, refs)
         finally:
             result.seconds_by_stream[stream] = time.perf_counter() - began
 
-    def _read_stream(self, reader: ChatwootReader, stream: str, result: SyncResult, full: bool) -> None:
+    def _read_stream(
+        self, reader: ChatwootReader, stream: str, result: SyncResult, full: bool, refs: load.Refs
+    ) -> None:
         mode, position, state = self._plan(stream, full, reader.snapshot_at)
         if mode == "full":
             result.mode = "full"
@@ -255,9 +287,9 @@ class ChatwootSync:
                 state = {"mode": "incremental", "updated_at": _iso(last["updated_at"]), "id": int(last["id"])}
             with self._session() as session:
                 if stream != "messages":  # measured: helps every stream that looks keys up, not the messages'
-                    _custom_plans(session)
-                self.refs.session = session
-                _load_page(self.refs, page, result, self.config.source_id, "sync")
+                    bulk.plan_for_parameters(session)
+                refs.session = session
+                _load_page(refs, page, result, self.config.source_id, "sync")
                 write_watermark(session, self.config.source_id, stream, state)
             done += len(page.rows)
             if self.progress:
