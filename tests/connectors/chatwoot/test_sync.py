@@ -279,3 +279,22 @@ def test_a_tracked_visitor_who_writes_on_whatsapp_is_one_person(linked: Linked) 
         maria = session.get_one(Contact, visitor_id)
     assert owner == visitor_id
     assert maria.lifecycle_stage == "lead" and maria.name == "Maria Souza"  # upgraded, never downgraded
+
+
+def test_a_failure_in_the_parallel_events_stream_fails_the_sync_and_resumes(
+    linked: Linked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = load.load_reporting_events
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("simulated failure while writing reporting events")
+
+    monkeypatch.setattr(load, "load_reporting_events", broken)
+    with pytest.raises(ConnectionError, match="reporting events"):
+        _sync(linked)
+    assert _count(linked, SourceReportingEvent) == 0
+    assert _count(linked, Message) == 22  # the messages stream finished and committed meanwhile
+    monkeypatch.setattr(load, "load_reporting_events", real)
+    resumed = _sync(linked)
+    assert resumed.stats.written["reporting_events"] == 12 and "messages" not in resumed.stats.written
+    assert _count(linked, SourceReportingEvent) == 12
