@@ -364,15 +364,16 @@ def load_messages(refs: Refs, records: Sequence[Record], stats: LoadStats) -> No
 
 
 def touch_conversations(session: PulsoSession, ids: Iterable[int]) -> None:
-    """Mark conversations as changed, so the facts job recomputes them."""
+    """Mark conversations as changed, so the facts job recomputes them.
+
+    Rows are locked in id order first: on a full read the messages and the events streams run in two transactions
+    at once, and two ordered lockers can wait for each other but never deadlock."""
     wanted = sorted(set(ids))
     now = utcnow()
     for start in range(0, len(wanted), LOOKUP_BATCH):
-        session.execute(
-            update(Conversation)
-            .where(bulk.one_of(session, Conversation.id, wanted[start : start + LOOKUP_BATCH]))
-            .values(synced_at=now)
-        )
+        part = bulk.one_of(session, Conversation.id, wanted[start : start + LOOKUP_BATCH])
+        session.execute(select(Conversation.id).where(part).order_by(Conversation.id).with_for_update())
+        session.execute(update(Conversation).where(part).values(synced_at=now))
 
 
 def load_csat(refs: Refs, records: Sequence[Record], stats: LoadStats) -> None:
