@@ -22,6 +22,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 
 from pulso.collect.http import answer, read_capped
 from pulso.connectors.chatwoot import load, transform
@@ -85,7 +86,7 @@ def _check_account(payload: Mapping[str, Any], account_id: int) -> None:
         )
 
 
-def apply(tenant_id: int, source_id: int, account_id: int, payload: dict[str, Any], raw: bytes) -> Applied:
+def apply(tenant_id: int, source_id: int, account_id: int, payload: dict[str, Any]) -> Applied:
     """Bronze, then silver. Raises WebhookError for a payload that cannot be used (nothing stored then)."""
     event = payload["event"]
     _check_account(payload, account_id)
@@ -111,7 +112,7 @@ def apply(tenant_id: int, source_id: int, account_id: int, payload: dict[str, An
                     .values(processed_at=utcnow())
                 )
             session.execute(update(Source).where(Source.id == source_id).values(last_error=None))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, SQLAlchemyError) as exc:  # e.g. a sync creating the same contact
         log.warning("chatwoot webhook %s (%s) kept in bronze, not applied: %s", event, bronze_id, exc)
         return Applied(event, False, f"kept in bronze, not applied ({type(exc).__name__}: {exc}); the sync will")
     return Applied(event, applied, detail)
@@ -149,7 +150,7 @@ async def chatwoot_webhook(token: str, request: Request) -> Response:
     try:
         payload = parse(raw)
         account_id = await run_in_threadpool(_account_of, tenant_id, source_id)
-        result = await run_in_threadpool(apply, tenant_id, source_id, account_id, payload, raw)
+        result = await run_in_threadpool(apply, tenant_id, source_id, account_id, payload)
     except WebhookError as exc:
         return answer(400, {"success": False, "message": str(exc)})
     return answer(200, {"success": True, "event": result.event, "applied": result.applied, "detail": result.detail})
