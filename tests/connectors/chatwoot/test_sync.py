@@ -95,6 +95,10 @@ def test_full_sync_brings_account_1_and_nothing_of_account_2(linked: Linked) -> 
     assert "cw:user:3" not in agents  # Carla works in account 2 only
     assert (feedback.kind, feedback.score, feedback.comment) == ("csat", 5, "Ótimo atendimento")
     assert source.last_synced_at is not None and source.last_error is None
+    assert result.stats.written["labels"] == 3  # limpeza, retorno, paciente; account 2's retorno is not read
+    with tenant_session(linked.tenant_id) as session:
+        labels = session.scalars(select(RawEvent.payload).where(RawEvent.kind == "labels")).one()
+    assert sorted(row["title"] for row in labels["rows"]) == ["limpeza", "paciente", "retorno"]
 
 
 def test_messages_keep_chatwoot_semantics(linked: Linked) -> None:

@@ -283,6 +283,15 @@ class ChatwootReader:
         )
         return self._conn.execute(sql, self._params()).fetchall()  # type: ignore[arg-type]
 
+    def labels(self) -> list[Row]:
+        """The account's label definitions. Conversations and contacts carry their labels by name (taggings);
+        a deleted label's taggings stay in Chatwoot, so this list says which names are still defined."""
+        return self._conn.execute(
+            "SELECT id, title, description, color, show_on_sidebar, created_at, updated_at FROM labels"
+            " WHERE account_id = %(account)s ORDER BY id",
+            self._params(),
+        ).fetchall()
+
 
 def table_counts(dsn: str, scope: Scope, tables: Sequence[str]) -> dict[str, int]:
     """Rows per table for one account (tests and the benchmark compare these with what Pulso holds)."""

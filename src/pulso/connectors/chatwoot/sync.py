@@ -1,7 +1,8 @@
 """One Chatwoot sync: read a consistent snapshot of the account, write bronze and silver page by page.
 
 Order and guarantees
-- Small streams (inboxes with working hours, agents and bots, teams, campaigns) are read whole each time.
+- Small streams (inboxes with working hours, agents and bots, teams, campaigns, label definitions) are read whole
+  each time.
 - Big streams (contacts, conversations, messages, CSAT answers, reporting events) are read from a per-tenant,
   per-stream watermark. Each page is written in one transaction together with its bronze copy and the new
   watermark, so a crash loses at most the page in flight and the next run resumes after the last committed page:
@@ -203,14 +204,17 @@ class ChatwootSync:
     def _small_streams(self, reader: ChatwootReader, result: SyncResult) -> None:
         source_id = self.config.source_id
         inboxes, agents, teams, campaigns = reader.inboxes(), reader.agents(), reader.teams(), reader.campaigns()
+        labels = reader.labels()
         with self._session() as session:
             refs = load.Refs(session)
-            for stream, rows in (("inboxes", inboxes), ("agents", agents), ("teams", teams), ("campaigns", campaigns)):
+            small = {"inboxes": inboxes, "agents": agents, "teams": teams, "campaigns": campaigns, "labels": labels}
+            for stream, rows in small.items():
                 load.write_bronze(session, source_id, stream, rows, "sync")
             result.stats.add("inboxes", load.load_inboxes(refs, [transform.inbox(r) for r in inboxes]))
             result.stats.add("agents", load.load_agents(refs, [transform.agent(r) for r in agents], complete=True))
             result.stats.add("teams", load.load_teams(refs, [transform.team(r) for r in teams]))
             result.stats.add("campaigns", load.load_campaigns(refs, [transform.campaign(r) for r in campaigns]))
+            result.stats.add("labels", len(labels))  # bronze only: silver keeps labels on their conversations
         self.refs = refs
 
     def _plan(self, stream: str, full: bool, snapshot: datetime) -> tuple[Mode, Position, dict[str, Any]]:
