@@ -100,8 +100,6 @@ def sync(config: Any, *, full: bool = False, profile: bool = False) -> tuple[Any
     result, seconds = timed(lambda: profiler.runcall(run))
     print(f"--- cProfile of the initial sync ({seconds:.1f} s with the profiler on), top 25 by cumulative time")
     stats = pstats.Stats(profiler, stream=sys.stdout)
-    if os.environ.get("BENCH_CALLEES"):
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_callees(os.environ["BENCH_CALLEES"])
     stats.sort_stats("cumulative").print_stats(25)
     stats.sort_stats("tottime").print_stats(15)
     return result, seconds

@@ -282,7 +282,7 @@ def test_add_stores_the_dsn_encrypted_and_the_token_hashed(any_settings: Setting
     assert decrypt_secret(row.secret) == dsn
     assert row.webhook_token_hash == hashlib.sha256(added.webhook_token.encode()).hexdigest()
     assert added.webhook_token not in str(row.config) + row.secret
-    assert find_source_by_webhook_token(added.webhook_token) == (tenant_id, added.source_id)
+    assert find_source_by_webhook_token(added.webhook_token) == (tenant_id, added.source_id, 1)
     assert find_source_by_webhook_token(added.webhook_token + "x") is None
     assert find_source_by_webhook_token("") is None
     with tenant_session(tenant_id) as session:
@@ -326,7 +326,7 @@ def test_rotate_remove_and_inactive(any_settings: Settings, chatwoot_db: str) ->
     added = add_chatwoot_source("sorriso", _dsn(chatwoot_db), 1)
     new_token = rotate_webhook_token("sorriso", "chatwoot-1")
     assert find_source_by_webhook_token(added.webhook_token) is None
-    assert find_source_by_webhook_token(new_token) == (tenant_id, added.source_id)
+    assert find_source_by_webhook_token(new_token) == (tenant_id, added.source_id, 1)
     with tenant_session(tenant_id) as session:
         session.scalars(select(Source)).one().is_active = False
     assert find_source_by_webhook_token(new_token) is None

@@ -91,8 +91,8 @@ def message_payload(message_id: int, content: str, created: datetime, **extra: A
 def test_unknown_token_and_bad_bodies_are_refused_with_a_reason(client: TestClient, linked: Linked) -> None:
     assert _post(client, linked, {"event": "message_created"}, token="not-a-token").status_code == 404
     bad_json = client.post(f"/hooks/chatwoot/{linked.webhook_token}", content=b"{nope")
-    assert bad_json.status_code == 400 and "not JSON" in bad_json.json()["message"]
-    assert "expected a JSON object" in _post(client, linked, [1, 2]).json()["message"]
+    assert bad_json.status_code == 400 and "malformed JSON" in bad_json.json()["message"]
+    assert "must be a JSON object" in _post(client, linked, [1, 2]).json()["message"]
     assert "event: missing" in _post(client, linked, {"id": 1}).json()["message"]
     other = message_payload(500, "oi", datetime.now(UTC), account={"id": 2, "name": "Loja Aurora"})
     answer = _post(client, linked, other)

@@ -32,8 +32,6 @@ from pulso.connectors.chatwoot.fixture.schema import libpq_url
 
 Row = dict[str, Any]
 Mode = Literal["full", "incremental", "window"]
-BIG_STREAMS = ("contacts", "conversations", "messages", "csat", "reporting_events")
-SMALL_STREAMS = ("inboxes", "agents", "teams", "campaigns")
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,11 @@ from pulso.store.models import (
     ContactIdentity,
     Conversation,
     ConversationStatusChange,
+    Event,
     Feedback,
     Inbox,
     Message,
+    Order,
     SourceReportingEvent,
     Team,
 )
@@ -498,8 +500,6 @@ def delete_missing(session: PulsoSession, stream: str, present: Sequence[int], b
     events, no orders) is deleted with it; one who also came from elsewhere keeps the rest of their history.
     Only rows Pulso stored ``before`` the snapshot are candidates: a webhook may have brought newer ones.
     (Conversations use their Chatwoot creation time, contacts the time Pulso created them.)"""
-    from pulso.store.models import Event, Order
-
     keep = set(present)
     if stream == "conversations":
         stored = session.execute(

@@ -432,17 +432,18 @@ def chatwoot_sources(session: PulsoSession) -> list[ChatwootSourceConfig]:
     ]
 
 
-def find_source_by_webhook_token(token: str) -> tuple[int, int] | None:
-    """``(tenant_id, source_id)`` of the active Chatwoot source whose webhook URL carries ``token``, else None."""
+def find_source_by_webhook_token(token: str) -> tuple[int, int, int] | None:
+    """``(tenant_id, source_id, account_id)`` of the active Chatwoot source whose webhook URL carries ``token``,
+    else None: one query answers everything a webhook needs to know about its source."""
     if not token or len(token) > 256:
         return None
     with platform_session() as session:
         row = session.execute(
-            select(Source.tenant_id, Source.id).where(
+            select(Source.tenant_id, Source.id, Source.config).where(
                 Source.webhook_token_hash == hash_webhook_token(token), Source.kind == KIND, Source.is_active
             )
         ).first()
-    return (int(row[0]), int(row[1])) if row else None
+    return (int(row[0]), int(row[1]), int(row[2]["account_id"])) if row else None
 
 
 def _tenant_source(session: PulsoSession, tenant_slug: str, name: str) -> Source:

@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from pulso.collect.http import answer, read_capped
+from pulso.collect.service import BodyError, parse_body
 from pulso.connectors.chatwoot import load, transform
 from pulso.connectors.chatwoot.source import find_source_by_webhook_token
 from pulso.store.models import RawEvent, Source
@@ -67,11 +67,9 @@ def _conversation_contact(conversation: Mapping[str, Any]) -> Mapping[str, Any] 
 
 def parse(raw: bytes) -> dict[str, Any]:
     try:
-        payload = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise WebhookError(f"body: not JSON ({exc})") from None
-    if not isinstance(payload, dict):
-        raise WebhookError(f"body: expected a JSON object, got {type(payload).__name__}")
+        payload = parse_body(raw)  # the collector's: JSON object or a clear error
+    except BodyError as exc:
+        raise WebhookError(str(exc)) from None
     if not isinstance(payload.get("event"), str) or not payload["event"]:
         raise WebhookError("event: missing; Chatwoot webhooks carry the event name in 'event'")
     return payload
@@ -146,17 +144,10 @@ async def chatwoot_webhook(token: str, request: Request) -> Response:
     raw = await read_capped(request, MAX_BODY_BYTES)
     if raw is None:
         return answer(413, {"success": False, "message": f"body over {MAX_BODY_BYTES} bytes"})
-    tenant_id, source_id = found
+    tenant_id, source_id, account_id = found
     try:
         payload = parse(raw)
-        account_id = await run_in_threadpool(_account_of, tenant_id, source_id)
         result = await run_in_threadpool(apply, tenant_id, source_id, account_id, payload)
     except WebhookError as exc:
         return answer(400, {"success": False, "message": str(exc)})
     return answer(200, {"success": True, "event": result.event, "applied": result.applied, "detail": result.detail})
-
-
-def _account_of(tenant_id: int, source_id: int) -> int:
-    with tenant_session(tenant_id) as session:
-        source = session.get_one(Source, source_id)
-        return int(source.config["account_id"])
