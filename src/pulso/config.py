@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     chatwoot_sync_every_minutes: int = 30
     chatwoot_overlap_minutes: int = 10  # incremental reads start this long before the watermark
     chatwoot_page_size: int = 5000  # rows per page: one transaction, one bronze row, one watermark step
+    chatwoot_writers: int = 2  # full reads into PostgreSQL: pages of conversations and messages written at once
     chatwoot_sweep_every_hours: float = 6.0  # reconciliation: hard deletes and changes that keep updated_at
     chatwoot_sweep_window_days: int = 7
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -38,7 +39,9 @@ def _checked(session: PulsoSession, rows: Sequence[Row]) -> int:
 
 def _last_per_key(rows: Sequence[Row], keys: Sequence[str]) -> list[Row]:
     """One row per conflict key (the last), as ``ON CONFLICT DO UPDATE`` may touch a row only once per statement."""
-    return list({tuple(row[key] for key in keys): row for row in rows}.values())
+    key_of = itemgetter(*keys)
+    unique = {key_of(row): row for row in rows}
+    return list(rows) if len(unique) == len(rows) else list(unique.values())
 
 
 def _with_defaults(table: Table, rows: list[Row]) -> list[Row]:
@@ -91,13 +94,26 @@ def _stage(driver: Any, table: Table, columns: Sequence[str], rows: Sequence[Row
     wrappers = {index: (Jsonb if types[index] == "jsonb" else Json) for index in json_columns}
     with driver.cursor().copy(f"COPY {stage} ({column_list}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(types)  # binary: no text formatting on our side, no parsing on the server's
-        for row in rows:
-            values = [row.get(c) for c in columns]
-            for index, wrapper in wrappers.items():
-                if values[index] is not None:
-                    values[index] = wrapper(values[index], dumps=_json_text)
+        for values in _tuples(rows, columns):
+            if wrappers:
+                wrapped = list(values)
+                for index, wrapper in wrappers.items():
+                    if wrapped[index] is not None:
+                        wrapped[index] = wrapper(wrapped[index], dumps=_json_text)
+                values = tuple(wrapped)
             copy.write_row(values)
     return stage
+
+
+def _tuples(rows: Sequence[Row], columns: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The rows' values in ``columns`` order (``None`` for a column a row leaves out)."""
+    if len(columns) == 1:
+        return [(row.get(columns[0]),) for row in rows]
+    pick = itemgetter(*columns)
+    try:
+        return [pick(row) for row in rows]  # the usual case: every row has every column (C speed)
+    except KeyError:
+        return [tuple(row.get(c) for c in columns) for row in rows]
 
 
 def upsert(
@@ -189,3 +205,12 @@ def plan_for_parameters(session: PulsoSession) -> None:
     a 1M-message Chatwoot sync: the contacts stream 2.7x faster."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
+def relaxed_commit(session: PulsoSession) -> None:
+    """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL's
+    ``synchronous_commit = off``, for this transaction only). For work that is repeated after a crash anyway, such
+    as a sync page committed with its own watermark: a crash may lose the last few such commits, never half of
+    one, and the next run re-reads what they held. Durable commits elsewhere are unaffected."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))

@@ -5,6 +5,7 @@ The Pulso side runs on SQLite and on PostgreSQL (under row-level security), thro
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -222,7 +223,7 @@ def test_a_crash_mid_sync_resumes_without_gaps_or_duplicates(linked: Linked, mon
 
     monkeypatch.setattr(load, "load_messages", crash_on_third_page)
     with pytest.raises(ConnectionError):
-        _sync(linked, chatwoot_page_size=5)
+        _sync(linked, chatwoot_page_size=5, chatwoot_writers=1)
     assert _count(linked, Message) == 10  # two pages of five committed, the third rolled back
     with tenant_session(linked.tenant_id) as session:
         state = read_watermark(session, linked.config().source_id, "messages")
@@ -230,7 +231,7 @@ def test_a_crash_mid_sync_resumes_without_gaps_or_duplicates(linked: Linked, mon
     assert state == {**state, "mode": "full", "last_id": 10}  # the resume point: after the last committed row
     assert error is not None and "simulated crash" in error
     monkeypatch.setattr(load, "load_messages", real)
-    resumed = _sync(linked, chatwoot_page_size=5)
+    resumed = _sync(linked, chatwoot_page_size=5, chatwoot_writers=1)
     assert resumed.stats.written["messages"] == 12  # only the rest
     ids = sorted(int(key[3:]) for key in _messages(linked))
     assert ids == sorted(i for i in range(1, 23))  # every message of account 1, once
@@ -302,3 +303,48 @@ def test_a_failure_in_the_parallel_events_stream_fails_the_sync_and_resumes(
     resumed = _sync(linked)
     assert resumed.stats.written["reporting_events"] == 12 and "messages" not in resumed.stats.written
     assert _count(linked, SourceReportingEvent) == 12
+
+
+def test_parallel_writers_resume_from_a_gap_free_watermark(linked: Linked, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With two page writers pages can commit out of order; the watermark must never pass a page that did not
+    commit. Here page 3 (messages 11-15) fails only once page 4 (16-20), written by the other writer, has
+    committed."""
+    real = load.load_messages
+    postgres = (linked.settings.database_url or "").startswith("postgresql")
+
+    def crash_on_page_three(refs: Any, records: Any, stats: Any) -> None:
+        if any(r["external_id"] == "cw:11" for r in records):
+            deadline = time.monotonic() + 20
+            while postgres and "cw:16" not in _messages(linked) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            raise ConnectionError("simulated crash while writing page 3")
+        real(refs, records, stats)
+
+    monkeypatch.setattr(load, "load_messages", crash_on_page_three)
+    with pytest.raises(ConnectionError):
+        _sync(linked, chatwoot_page_size=5, chatwoot_writers=2)
+    stored = sorted(int(key[3:]) for key in _messages(linked))
+    with tenant_session(linked.tenant_id) as session:
+        state = read_watermark(session, linked.config().source_id, "messages")
+    assert state is not None and state["mode"] == "full"
+    assert [i for i in stored if i <= 15] == list(range(1, 11))  # pages 1 and 2; page 3 rolled back
+    if postgres:  # two writers (SQLite has one): page 4 (and perhaps 5) committed past the failed page 3
+        assert set(range(16, 21)) <= set(stored)
+    mark = int(state["last_id"])  # 10, or 5 if page 2 finished before page 1 had committed
+    assert mark in (5, 10)  # ... but never past the gap
+    monkeypatch.setattr(load, "load_messages", real)
+    resumed = _sync(linked, chatwoot_page_size=5, chatwoot_writers=2)
+    assert resumed.stats.written["messages"] == 22 - mark  # all after the watermark; page 4 again, harmlessly
+    assert sorted(int(key[3:]) for key in _messages(linked)) == list(range(1, 23))  # every message, once
+    with tenant_session(linked.tenant_id) as session:
+        state = read_watermark(session, linked.config().source_id, "messages")
+    assert state is not None and state["mode"] == "incremental"
+
+
+def test_parallel_page_writers_write_what_one_writer_writes(linked: Linked) -> None:
+    parallel = _sync(linked, chatwoot_page_size=3, chatwoot_writers=3)
+    assert parallel.stats.written["messages"] == 22
+    assert sorted(int(key[3:]) for key in _messages(linked)) == list(range(1, 23))
+    single = _sync(linked, full=True, chatwoot_page_size=3, chatwoot_writers=1)
+    assert parallel.stats.written == single.stats.written and parallel.stats.skipped == single.stats.skipped
+    assert _count(linked, Message) == 22

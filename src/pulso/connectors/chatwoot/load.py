@@ -12,6 +12,7 @@ sync diff within :data:`SAME_CHANGE_SECONDS` of each other is one change (the re
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ SAME_CHANGE_SECONDS = 15
 LOOKUP_BATCH = 5000
 KEEP = ("created_at",)  # when Pulso first saw the row: not changed by later syncs
 STAGE_RANK = {"visitor": 0, "lead": 1, "customer": 2, "churned": 2}
+_STATS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -56,9 +58,10 @@ class LoadStats:
     skipped: dict[str, int] = field(default_factory=dict)
 
     def add(self, stream: str, written: int, skipped: int = 0) -> None:
-        self.written[stream] = self.written.get(stream, 0) + written
-        if skipped:
-            self.skipped[stream] = self.skipped.get(stream, 0) + skipped
+        with _STATS_LOCK:  # page writers of one stream may run in parallel threads
+            self.written[stream] = self.written.get(stream, 0) + written
+            if skipped:
+                self.skipped[stream] = self.skipped.get(stream, 0) + skipped
 
 
 def _table(model: type[Base]) -> Table:
@@ -135,6 +138,14 @@ class Refs:
         self.conversations: dict[str, int] = {}
         self.fresh: set[int] = set()  # conversations written in this sync: their synced_at is already new
         self.reload_small()
+
+    def fork(self, session: PulsoSession) -> Refs:
+        """Refs for another session (a parallel page writer) sharing these caches: ids, once stored, are the same
+        for every transaction of the tenant."""
+        forked = object.__new__(Refs)
+        forked.__dict__.update(self.__dict__)
+        forked.session = session
+        return forked
 
     def reload_small(self) -> None:
         s = self.session
@@ -349,16 +360,16 @@ def load_messages(refs: Refs, records: Sequence[Record], stats: LoadStats) -> No
     session = refs.session
     refs.lookup_conversations(r["conversation_ref"] for r in records)
     refs.agent_ids(r["agent_ref"] for r in records)
+    conversations, agents = refs.conversations, refs.agents
     rows, skipped, touched = [], 0, set()
     for record in records:
-        conversation_id = refs.conversations.get(record["conversation_ref"])
+        conversation_id = conversations.get(record["conversation_ref"])
         if conversation_id is None or record["created_at"] is None:
             skipped += 1  # its conversation is outside the selection or was deleted
             continue
         touched.add(conversation_id)
-        row = {key: value for key, value in record.items() if not key.endswith("_ref")}
-        row["conversation_id"] = conversation_id
-        row["agent_id"] = refs.agents.get(record["agent_ref"] or "")
+        row = dict(record, conversation_id=conversation_id, agent_id=agents.get(record["agent_ref"] or ""))
+        del row["conversation_ref"], row["agent_ref"]
         rows.append(row)
     upsert(session, Message, rows)
     touch_conversations(session, touched - refs.fresh)
@@ -374,7 +385,10 @@ def touch_conversations(session: PulsoSession, ids: Iterable[int]) -> None:
     now = utcnow()
     for start in range(0, len(wanted), LOOKUP_BATCH):
         part = bulk.one_of(session, Conversation.id, wanted[start : start + LOOKUP_BATCH])
-        session.execute(select(Conversation.id).where(part).order_by(Conversation.id).with_for_update())
+        # NO KEY UPDATE: what updating synced_at takes anyway; it does not wait for the KEY SHARE locks that
+        # foreign-key checks of messages written meanwhile (another page writer) hold on the same conversations
+        lock = select(Conversation.id).where(part).order_by(Conversation.id).with_for_update(key_share=True)
+        session.execute(lock)
         session.execute(update(Conversation).where(part).values(synced_at=now))
 
 

@@ -22,9 +22,10 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from queue import Empty, Queue
 from typing import Any
 
@@ -81,6 +82,8 @@ def _iso(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat() if moment.tzinfo is None else moment.isoformat()
 
 
+PARALLEL_STREAMS = ("conversations", "messages")  # pages independent of each other (contacts are matched across pages)
+
 _TRANSFORMS = {
     "contacts": transform.contact,
     "conversations": transform.conversation,
@@ -128,7 +131,7 @@ def _load_page(refs: load.Refs, page: Page, result: SyncResult, source_id: int, 
         result.status_changes += load.add_status_changes(refs, page.changes)
 
 
-def _read_ahead(pages: Iterator[list[Row]], stream: str, source_id: int, depth: int = 2) -> Iterator[Page]:
+def _read_ahead(pages: Iterator[list[Row]], stream: str, source_id: int, depth: int = 2) -> Generator[Page, None, None]:
     """Read and map pages in a thread, ``depth`` pages ahead of the writer: the database waits of one side
     overlap the Python work of the other. Errors in the reader are raised here, in the caller's thread."""
     queue: Queue[Page | BaseException | None] = Queue(maxsize=depth)
@@ -281,29 +284,117 @@ class ChatwootSync:
             result.mode = "full"
         total = reader.count(stream, mode, position) if self.progress else None
         done = 0
-        if self.progress:
-            self.progress(stream, 0, total)
-        for page in _read_ahead(reader.stream(stream, mode, position), stream, self.config.source_id):
-            last = page.rows[-1]
-            if mode == "full":
-                state = {**state, "last_id": int(last["id"])}
-            else:
-                state = {"mode": "incremental", "updated_at": _iso(last["updated_at"]), "id": int(last["id"])}
-            with self._session() as session:
-                if stream != "messages":  # measured: helps every stream that looks keys up, not the messages'
-                    bulk.plan_for_parameters(session)
-                refs.session = session
-                _load_page(refs, page, result, self.config.source_id, "sync")
-                write_watermark(session, self.config.source_id, stream, state)
-            done += len(page.rows)
+
+        def report(rows: int) -> None:
+            nonlocal done
+            done += rows
             if self.progress:
                 self.progress(stream, done, total)
+
+        report(0)
+        pages = _read_ahead(reader.stream(stream, mode, position), stream, self.config.source_id)
+        try:
+            if mode == "full" and stream in PARALLEL_STREAMS and self._writers() > 1:
+                self._write_in_parallel(pages, stream, state, result, refs, report)
+            else:
+                for page in pages:
+                    last = page.rows[-1]
+                    if mode == "full":
+                        state = {**state, "last_id": int(last["id"])}
+                    else:
+                        state = {"mode": "incremental", "updated_at": _iso(last["updated_at"]), "id": int(last["id"])}
+                    self._write_page(page, state, result, refs)
+                    report(len(page.rows))
+        finally:
+            pages.close()
         if mode == "full":  # complete: from now on read changes since the snapshot the full read started from
             snapshot = state.get("snapshot") or _iso(reader.snapshot_at)
             with self._session() as session:
                 write_watermark(
                     session, self.config.source_id, stream, {"mode": "incremental", "updated_at": snapshot, "id": 0}
                 )
+
+    def _writers(self) -> int:
+        """Page writers for a full read: several only on PostgreSQL (SQLite has one writer anyway)."""
+        with self._session() as session:
+            postgres = session.get_bind().dialect.name == "postgresql"
+        return max(1, self.settings.chatwoot_writers) if postgres else 1
+
+    def _write_page(
+        self,
+        page: Page,
+        state: dict[str, Any] | Callable[[], dict[str, Any] | None],
+        result: SyncResult,
+        refs: load.Refs,
+    ) -> None:
+        """One page, its bronze copy and the stream's new watermark, in one transaction. ``state`` may be a function
+        asked just before the commit, which answers None when the watermark must not move yet."""
+        with self._session() as session:
+            bulk.relaxed_commit(session)  # the page and its watermark commit together: a lost commit is re-read
+            if page.stream != "messages":  # measured: helps every stream that looks keys up, not the messages'
+                bulk.plan_for_parameters(session)
+            refs.session = session
+            _load_page(refs, page, result, self.config.source_id, "sync")
+            step = state() if callable(state) else state
+            if step is not None:
+                write_watermark(session, self.config.source_id, page.stream, step)
+
+    def _write_in_parallel(
+        self,
+        pages: Generator[Page, None, None],
+        stream: str,
+        state: dict[str, Any],
+        result: SyncResult,
+        refs: load.Refs,
+        report: Callable[[int], None],
+    ) -> None:
+        """A full read's pages written by ``PULSO_CHATWOOT_WRITERS`` threads, each page in its own transaction, so
+        the database inserts of one page overlap the next one's. Pages may then commit out of order, so the
+        watermark moves only over committed pages: a page's transaction carries it when every earlier page has
+        committed by the time this one is about to (otherwise a later page will). After a crash the resumed read
+        re-writes at most the pages committed past the watermark, which the upserts make harmless: no gaps, no
+        duplicates."""
+        lock, take = threading.Lock(), threading.Lock()  # the watermark's state; the page source
+        numbered = enumerate(pages)
+        committed: set[int] = set()
+        prefix = -1  # every page up to this index has committed
+        errors: list[BaseException] = []
+
+        def if_earlier_committed(index: int, step: dict[str, Any]) -> dict[str, Any] | None:
+            with lock:
+                return step if prefix == index - 1 else None
+
+        def work(own: load.Refs) -> None:
+            nonlocal prefix
+            try:
+                while not errors:
+                    with take:
+                        item = next(numbered, None)
+                        if item is None:
+                            return
+                        index, page = item
+                    step = {**state, "last_id": int(page.rows[-1]["id"])}
+                    self._write_page(page, partial(if_earlier_committed, index, step), result, own)
+                    with lock:
+                        committed.add(index)
+                        while prefix + 1 in committed:
+                            prefix += 1
+                            committed.discard(prefix)
+                        report(len(page.rows))
+            except BaseException as exc:  # stops the other writers; re-raised in the caller's thread below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=work, args=(refs.fork(refs.session),), name=f"chatwoot-write-{stream}-{n}")
+            for n in range(1, self._writers())
+        ]
+        for thread in threads:
+            thread.start()
+        work(refs)
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
 
     def _settle_webhooks(self, snapshot: datetime) -> None:
         """Webhooks received before the snapshot and not applied (e.g. their inbox was not synced yet) are now

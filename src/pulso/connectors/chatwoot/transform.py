@@ -84,10 +84,10 @@ def contact_key(contact_id: int | str) -> str:
 
 def utc(value: Any) -> datetime | None:
     """A database value (naive UTC), a Unix int/float (0 = none, as webhooks send it) or an ISO string -> UTC."""
+    if isinstance(value, datetime):  # first: what the database gives, by far the most common
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return None if value == 0 else datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):
@@ -106,7 +106,7 @@ def decode_attributes(value: Any) -> dict[str, Any]:
     for _ in range(3):
         if value is None:
             return {}
-        if isinstance(value, Mapping):
+        if isinstance(value, dict | Mapping):  # dict first: a cheap check for the common case
             return dict(value)
         if not isinstance(value, str | bytes):
             return {}
