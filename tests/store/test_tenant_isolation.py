@@ -197,3 +197,23 @@ def test_session_rolls_back_on_error(sqlite_settings: Settings) -> None:
         raise RuntimeError("boom")
     with platform_session() as session:
         assert session.scalar(select(Tenant).where(Tenant.slug == "ghost")) is None
+
+
+@pytest.mark.parametrize(("child", "parent"), [("messages", "conversations"), ("contact_identities", "contacts")])
+def test_a_child_row_cannot_point_at_another_tenants_parent(any_settings: Settings, child: str, parent: str) -> None:
+    """Foreign-key checks bypass row-level security; the composite (tenant_id, parent_id) keys make the database
+    itself refuse a message or identity of tenant A that names a conversation or contact of tenant B."""
+    a, b = _two_tenants()
+    with tenant_session(b) as session:
+        b_parent = row_for_table(session, parent, b)
+    with tenant_session(a) as session:
+        a_child = row_for_table(session, child, a)  # with a parent of A's own: accepted
+    column = "conversation_id" if parent == "conversations" else "contact_id"
+    table = Base.metadata.tables[child]
+    with pytest.raises(sa.exc.IntegrityError), tenant_session(a) as session:
+        session.execute(sa.update(table).where(table.c.id == a_child).values({column: b_parent}))
+    with platform_session() as session:  # deleting B's parent leaves A's child alone; deleting A cascades
+        session.execute(sa.delete(Base.metadata.tables[parent]).where(Base.metadata.tables[parent].c.id == b_parent))
+        assert session.scalar(select(sa.func.count()).select_from(table).where(table.c.id == a_child)) == 1
+        session.execute(sa.delete(Tenant).where(Tenant.id == a))
+        assert session.scalar(select(sa.func.count()).select_from(table).where(table.c.id == a_child)) == 0

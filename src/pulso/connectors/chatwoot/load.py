@@ -80,7 +80,7 @@ def upsert(
     """Insert or update ``rows`` on ``keys`` (COPY-staged on PostgreSQL, pulso.store.bulk); with ``returning``,
     give back id by external_id. A key given twice in ``rows`` keeps its last row."""
     tenant_id = session.tenant_id
-    values = [{"tenant_id": tenant_id, **row} for row in rows]
+    values = [row if "tenant_id" in row else {"tenant_id": tenant_id, **row} for row in rows]
     wanted = ("id", "external_id") if returning else ()
     written = bulk.upsert(session, _table(model), values, keys, returning=wanted, insert_only=insert_only)
     return {str(key): int(row_id) for row_id, key in written}
@@ -360,7 +360,7 @@ def load_messages(refs: Refs, records: Sequence[Record], stats: LoadStats) -> No
     session = refs.session
     refs.lookup_conversations(r["conversation_ref"] for r in records)
     refs.agent_ids(r["agent_ref"] for r in records)
-    conversations, agents = refs.conversations, refs.agents
+    conversations, agents, tenant_id = refs.conversations, refs.agents, session.tenant_id
     rows, skipped, touched = [], 0, set()
     for record in records:
         conversation_id = conversations.get(record["conversation_ref"])
@@ -368,7 +368,8 @@ def load_messages(refs: Refs, records: Sequence[Record], stats: LoadStats) -> No
             skipped += 1  # its conversation is outside the selection or was deleted
             continue
         touched.add(conversation_id)
-        row = dict(record, conversation_id=conversation_id, agent_id=agents.get(record["agent_ref"] or ""))
+        row = dict(record, tenant_id=tenant_id, conversation_id=conversation_id)
+        row["agent_id"] = agents.get(record["agent_ref"] or "")
         del row["conversation_ref"], row["agent_ref"]
         rows.append(row)
     upsert(session, Message, rows)

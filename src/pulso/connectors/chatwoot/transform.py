@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pulso.identity import PhoneResult, normalize_email, normalize_phone
 
@@ -84,7 +84,7 @@ def contact_key(contact_id: int | str) -> str:
 
 def utc(value: Any) -> datetime | None:
     """A database value (naive UTC), a Unix int/float (0 = none, as webhooks send it) or an ISO string -> UTC."""
-    if isinstance(value, datetime):  # first: what the database gives, by far the most common
+    if value.__class__ is datetime or isinstance(value, datetime):  # what the database gives, by far the most common
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if value is None or value == "":
         return None
@@ -115,6 +115,15 @@ def decode_attributes(value: Any) -> dict[str, Any]:
         except ValueError:
             return {}
     return value if isinstance(value, dict) else {}
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    """``value`` if it is a mapping (None and plain dicts answered without the slow abstract-class check)."""
+    if value is None:
+        return None
+    if value.__class__ is dict or isinstance(value, Mapping):
+        return cast(Mapping[str, Any], value)
+    return None
 
 
 def _enum(value: Any, names: Mapping[int, str], default: str | None = None) -> str | None:
@@ -272,7 +281,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _sender(row: Mapping[str, Any], message_type: str, attributes: Mapping[str, Any]) -> tuple[str, str | None]:
     """(sender_kind, agent ref) from the database's sender_type/sender_id or a webhook's ``sender`` object."""
-    sender = row.get("sender") if isinstance(row.get("sender"), Mapping) else None
+    sender = _mapping(row.get("sender"))
     sender_type = row.get("sender_type")
     sender_id = row.get("sender_id")
     if sender is not None:
@@ -304,13 +313,14 @@ def message(row: Mapping[str, Any]) -> Record:
     if isinstance(content_type, int):
         content_type = CONTENT_TYPE[content_type] if 0 <= content_type < len(CONTENT_TYPE) else str(content_type)
     sender_kind, agent_ref = _sender(row, message_type, content_attributes)
-    conversation = row.get("conversation") if isinstance(row.get("conversation"), Mapping) else None
+    conversation = _mapping(row.get("conversation"))
     display_id = row["conversation_display_id"] if "conversation_display_id" in row else (conversation or {})["id"]
     kept = {key: content_attributes[key] for key in KEPT_CONTENT_ATTRIBUTES if content_attributes.get(key)}
-    if isinstance(additional, Mapping) and additional.get("campaign_id"):
+    if (extra := _mapping(additional)) and extra.get("campaign_id"):
         kept["campaign_id"] = additional["campaign_id"]
+    created = utc(row.get("created_at"))
     csat = (content_attributes.get("submitted_values") or {}) if content_type == "input_csat" else {}
-    if isinstance(csat, Mapping) and csat.get("csat_survey_response"):
+    if (answer := _mapping(csat)) and answer.get("csat_survey_response"):
         kept["csat_survey_response"] = csat["csat_survey_response"]
     return {
         "external_id": message_key(row["id"]),
@@ -324,8 +334,8 @@ def message(row: Mapping[str, Any]) -> Record:
         "is_private": bool(row.get("private") or False),
         "is_deleted": bool(content_attributes.get("deleted")),
         "attributes": kept or None,
-        "created_at": utc(row.get("created_at")),
-        "updated_at": utc(row.get("updated_at")) or utc(row.get("created_at")),
+        "created_at": created,
+        "updated_at": utc(row.get("updated_at")) or created,
     }
 
 

@@ -30,7 +30,10 @@ def contact_references() -> list[tuple[Table, str]]:
     found = []
     for table in Base.metadata.sorted_tables:
         for fk in table.foreign_keys:
-            if fk.column.table.name == "contacts" and fk.parent.name != "merged_into_id" and "tenant_id" in table.c:
+            # a composite key (tenant_id, contact_id) -> contacts (tenant_id, id) is followed through its id column
+            if fk.column.name != "id" or fk.column.table.name != "contacts" or fk.parent.name == "merged_into_id":
+                continue
+            if "tenant_id" in table.c:
                 found.append((table, fk.parent.name))
     return found
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     Numeric,
@@ -46,6 +47,7 @@ class Contact(TenantScoped, CreatedAt, Base):
     __table_args__ = (
         CheckConstraint(f"lifecycle_stage IN {LIFECYCLE_STAGES!r}", name="lifecycle_stage"),
         Index("ix_contacts_tenant_stage", "tenant_id", "lifecycle_stage"),
+        Index("ux_contacts_tenant_id_id", "tenant_id", "id", unique=True),  # target of identities' composite key
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -81,13 +83,17 @@ class ContactIdentity(TenantScoped, Base):
     """One identifier of a contact (anonymous id, user id, e-mail, phone, Chatwoot id): identity resolution."""
 
     __tablename__ = "contact_identities"
+    __tenant_fk__ = False  # checked through the contact
     __table_args__ = (
         UniqueConstraint("tenant_id", "kind", "value"),
         CheckConstraint(f"kind IN {IDENTITY_KINDS!r}", name="kind"),
+        ForeignKeyConstraint(
+            ["tenant_id", "contact_id"], ["contacts.tenant_id", "contacts.id"], ondelete="CASCADE"
+        ),  # the contact exists, in the same tenant
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[int] = mapped_column(BigIntPK, index=True)
     kind: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(String(254))
 
@@ -207,6 +213,7 @@ class Conversation(TenantScoped, Base):
         CheckConstraint(f"status IN {CONVERSATION_STATUSES!r}", name="status"),
         Index("ix_conversations_tenant_created", "tenant_id", "created_at"),
         Index("ix_conversations_tenant_synced", "tenant_id", "synced_at"),
+        Index("ux_conversations_tenant_id_id", "tenant_id", "id", unique=True),  # target of messages' composite key
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -252,8 +259,12 @@ class Message(TenantScoped, Base):
     """One message of a conversation."""
 
     __tablename__ = "messages"
+    __tenant_fk__ = False  # checked through the conversation
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_id"),
+        ForeignKeyConstraint(
+            ["tenant_id", "conversation_id"], ["conversations.tenant_id", "conversations.id"], ondelete="CASCADE"
+        ),  # the conversation exists, in the same tenant
         CheckConstraint("direction IN ('incoming', 'outgoing')", name="direction"),
         CheckConstraint("sender_kind IN ('contact', 'agent', 'bot', 'system')", name="sender_kind"),
         CheckConstraint(f"message_type IS NULL OR message_type IN {MESSAGE_TYPES!r}", name="message_type"),
@@ -262,7 +273,7 @@ class Message(TenantScoped, Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     external_id: Mapped[str] = mapped_column(String(64))
-    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(BigIntPK)
     direction: Mapped[str] = mapped_column(String(8))
     sender_kind: Mapped[str] = mapped_column(String(8))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"), index=True)
