@@ -5,6 +5,7 @@ The Pulso side runs on SQLite and on PostgreSQL (under row-level security), thro
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pulso.connectors.chatwoot import load
-from pulso.connectors.chatwoot.sync import ChatwootSync, read_watermark
+from pulso.connectors.chatwoot.sync import ChatwootSync, Page, _Committed, read_watermark
 from pulso.store import tenant_session
 from pulso.store.models import (
     Agent,
@@ -348,3 +349,73 @@ def test_parallel_page_writers_write_what_one_writer_writes(linked: Linked) -> N
     single = _sync(linked, full=True, chatwoot_page_size=3, chatwoot_writers=1)
     assert parallel.stats.written == single.stats.written and parallel.stats.skipped == single.stats.skipped
     assert _count(linked, Message) == 22
+
+
+def _conversation_contacts(linked: Linked) -> dict[str, str | None]:
+    """Conversation key -> the Chatwoot id of the contact Pulso linked it to."""
+    with tenant_session(linked.tenant_id) as session:
+        chatwoot_ids = dict(
+            session.execute(
+                select(ContactIdentity.contact_id, ContactIdentity.value).where(
+                    ContactIdentity.kind == "chatwoot_contact_id"
+                )
+            ).all()
+        )
+        return {c.external_id: chatwoot_ids.get(c.contact_id) for c in session.scalars(select(Conversation))}
+
+
+def test_conversations_overlapping_contacts_still_find_every_contact(linked: Linked) -> None:
+    """One row per page: on PostgreSQL the conversations run beside the contacts and must wait for each one."""
+    _sync(linked, chatwoot_page_size=1, chatwoot_writers=2)
+    expected = {
+        f"cw:{display_id}": str(contact_id)
+        for display_id, contact_id in linked.chatwoot(
+            "SELECT display_id, contact_id FROM conversations WHERE account_id = 1 AND contact_id IS NOT NULL"
+        )
+    }
+    assert _conversation_contacts(linked) == expected
+    assert len(expected) == 4
+
+
+def test_a_failing_contacts_stream_stops_the_conversations(linked: Linked, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = load.load_contacts
+    calls = {"n": 0}
+
+    def fail_on_second_page(refs: Any, records: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("simulated failure in the contacts")
+        return int(real(refs, records))
+
+    monkeypatch.setattr(load, "load_contacts", fail_on_second_page)
+    with pytest.raises(ConnectionError, match="contacts"):
+        _sync(linked, chatwoot_page_size=1, chatwoot_writers=2)
+    assert set(_conversation_contacts(linked).values()) <= {"1", None}  # nothing waited past contact 1
+    monkeypatch.setattr(load, "load_contacts", real)
+    _sync(linked, chatwoot_page_size=1, chatwoot_writers=2)
+    assert len({v for v in _conversation_contacts(linked).values() if v}) == 4
+
+
+def test_the_contacts_gate_waits_for_committed_contacts() -> None:
+    committed = _Committed()
+    page = Page("conversations", [{"id": 1, "contact_id": 7}, {"id": 2, "contact_id": None}], [], [], b"")
+    passed = threading.Event()
+
+    def conversations() -> None:
+        committed.wait_for(page)
+        passed.set()
+
+    thread = threading.Thread(target=conversations)
+    thread.start()
+    committed.advance(6)
+    assert not passed.wait(0.2)  # contact 7 has not committed yet
+    committed.advance(7)
+    assert passed.wait(5)
+    thread.join()
+    failed = _Committed()
+    failed.finish(failed=True)
+    with pytest.raises(RuntimeError, match="contacts stream failed"):
+        failed.wait_for(page)
+    done = _Committed()
+    done.finish()
+    done.wait_for(page)  # a contact that never comes (outside the selection) does not block once contacts are done

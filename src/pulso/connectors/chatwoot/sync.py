@@ -163,6 +163,34 @@ def _read_ahead(pages: Iterator[list[Row]], stream: str, source_id: int, depth: 
                 thread.join(timeout=0.05)
 
 
+class _Committed:
+    """How far a full read of contacts has committed, for conversation pages to wait on."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.last_id = 0
+        self.finished = False
+        self.failed = False
+
+    def advance(self, last_id: int) -> None:
+        with self._changed:
+            self.last_id = max(self.last_id, last_id)
+            self._changed.notify_all()
+
+    def finish(self, *, failed: bool = False) -> None:
+        with self._changed:
+            self.finished, self.failed = True, self.failed or failed
+            self._changed.notify_all()
+
+    def wait_for(self, page: Page) -> None:
+        """Return once every contact the page's conversations name has committed, or the contacts are done."""
+        needed = max((int(row["contact_id"]) for row in page.rows if row.get("contact_id")), default=0)
+        with self._changed:
+            self._changed.wait_for(lambda: self.finished or self.last_id >= needed)
+            if self.failed:
+                raise RuntimeError("the contacts stream failed; conversations stop with it")
+
+
 class ChatwootSync:
     """Syncs one configured source into its tenant. ``run()`` may be called once."""
 
@@ -181,8 +209,7 @@ class ChatwootSync:
             with ChatwootReader(self.config.dsn, scope, fetch_size=self.settings.chatwoot_page_size) as reader:
                 result = SyncResult(self.config.name, "incremental", reader.snapshot_at)
                 self._small_streams(reader, result)
-                for stream in ("contacts", "conversations"):  # what the other streams refer to
-                    self._big_stream(reader, stream, result, full, self.refs)
+                self._contacts_and_conversations(reader, result, full)  # what the other streams refer to
                 self._parallel_streams(reader, result, full)
                 if full or self._sweep_due(reader.snapshot_at):
                     self._sweep(reader, result)
@@ -233,6 +260,44 @@ class ChatwootSync:
             return "incremental", Position(since - self.overlap, 0), state
         return "incremental", Position(since, int(state["id"])), state
 
+    def _contacts_and_conversations(self, reader: ChatwootReader, result: SyncResult, full: bool) -> None:
+        """Contacts, then conversations, which refer to them. On a full read into PostgreSQL the two overlap: the
+        conversations are read by a second reader sharing this snapshot, and each of their pages waits until every
+        contact it names has committed (or the contacts are done: a contact outside the account's selection never
+        comes). Contacts are read in id order and a conversation's contact is nearly always older than it, so the
+        conversations follow the contacts closely instead of waiting for all of them."""
+        overlap = self._plan("conversations", full, reader.snapshot_at)[0] == "full" and self._writers() > 1
+        if not overlap:
+            for stream in ("contacts", "conversations"):
+                self._big_stream(reader, stream, result, full, self.refs)
+            return
+        contacts = _Committed()
+        errors: list[BaseException] = []
+        snapshot = reader.export_snapshot()
+        refs = self.refs.fork(self.refs.session)  # its own session per page; the caches are shared
+
+        def conversations() -> None:
+            try:
+                with ChatwootReader(
+                    reader.dsn, reader.scope, fetch_size=reader.fetch_size, snapshot=snapshot
+                ) as second:
+                    self._big_stream(second, "conversations", result, full, refs, gate=contacts.wait_for)
+            except BaseException as exc:  # re-raised in the caller's thread below
+                errors.append(exc)
+
+        thread = threading.Thread(target=conversations, name="chatwoot-conversations", daemon=True)
+        thread.start()
+        try:
+            self._big_stream(reader, "contacts", result, full, self.refs, committed=contacts.advance)
+        except BaseException:
+            contacts.finish(failed=True)
+            raise
+        finally:
+            contacts.finish()
+            thread.join()
+        if errors:
+            raise errors[0]
+
     def _parallel_streams(self, reader: ChatwootReader, result: SyncResult, full: bool) -> None:
         """Messages, CSAT answers and reporting events. On a full read into PostgreSQL the last two run at the same
         time as messages, in a second thread with a second reader sharing this snapshot and Refs of their own (they
@@ -269,17 +334,38 @@ class ChatwootSync:
         if errors:
             raise errors[0]
 
-    def _big_stream(self, reader: ChatwootReader, stream: str, result: SyncResult, full: bool, refs: load.Refs) -> None:
+    def _big_stream(
+        self,
+        reader: ChatwootReader,
+        stream: str,
+        result: SyncResult,
+        full: bool,
+        refs: load.Refs,
+        *,
+        gate: Callable[[Page], None] | None = None,
+        committed: Callable[[int], None] | None = None,
+    ) -> None:
+        """``gate`` is called with each page before it is written (it may wait); ``committed`` with the last source
+        id of each committed page of a full read (pages commit in order there unless several writers are used)."""
         began = time.perf_counter()
         try:
-            self._read_stream(reader, stream, result, full, refs)
+            self._read_stream(reader, stream, result, full, refs, gate, committed)
         finally:
             result.seconds_by_stream[stream] = time.perf_counter() - began
 
     def _read_stream(
-        self, reader: ChatwootReader, stream: str, result: SyncResult, full: bool, refs: load.Refs
+        self,
+        reader: ChatwootReader,
+        stream: str,
+        result: SyncResult,
+        full: bool,
+        refs: load.Refs,
+        gate: Callable[[Page], None] | None = None,
+        committed: Callable[[int], None] | None = None,
     ) -> None:
         mode, position, state = self._plan(stream, full, reader.snapshot_at)
+        if committed is not None and mode == "full":
+            committed(position.last_id)  # what an interrupted full read had already committed
         if mode == "full":
             result.mode = "full"
         total = reader.count(stream, mode, position) if self.progress else None
@@ -295,15 +381,19 @@ class ChatwootSync:
         pages = _read_ahead(reader.stream(stream, mode, position), stream, self.config.source_id)
         try:
             if mode == "full" and stream in PARALLEL_STREAMS and self._writers() > 1:
-                self._write_in_parallel(pages, stream, state, result, refs, report)
+                self._write_in_parallel(pages, stream, state, result, refs, report, gate)
             else:
                 for page in pages:
+                    if gate is not None:
+                        gate(page)
                     last = page.rows[-1]
                     if mode == "full":
                         state = {**state, "last_id": int(last["id"])}
                     else:
                         state = {"mode": "incremental", "updated_at": _iso(last["updated_at"]), "id": int(last["id"])}
                     self._write_page(page, state, result, refs)
+                    if committed is not None and mode == "full":
+                        committed(int(last["id"]))
                     report(len(page.rows))
         finally:
             pages.close()
@@ -347,6 +437,7 @@ class ChatwootSync:
         result: SyncResult,
         refs: load.Refs,
         report: Callable[[int], None],
+        gate: Callable[[Page], None] | None = None,
     ) -> None:
         """A full read's pages written by ``PULSO_CHATWOOT_WRITERS`` threads, each page in its own transaction, so
         the database inserts of one page overlap the next one's. Pages may then commit out of order, so the
@@ -373,6 +464,8 @@ class ChatwootSync:
                         if item is None:
                             return
                         index, page = item
+                    if gate is not None:
+                        gate(page)
                     step = {**state, "last_id": int(page.rows[-1]["id"])}
                     self._write_page(page, partial(if_earlier_committed, index, step), result, own)
                     with lock:
