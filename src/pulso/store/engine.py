@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import Engine, create_engine, event, text
@@ -30,7 +32,21 @@ def _make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, **json_options)
 
 
+def local_part(value: str | None, timezone: str, part: str) -> int | None:
+    """SQLite's stand-in for PostgreSQL's ``extract(<part> from timezone(<zone>, <timestamp>))`` (SQLite has no time
+    zones): ``hour`` (0-23) or ``isodow`` (1 Monday .. 7 Sunday) of a stored naive-UTC timestamp in ``timezone``."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
+    if part == "hour":
+        return moment.hour
+    if part == "isodow":
+        return moment.isoweekday()
+    raise ValueError(f"pulso_local_part: unknown part {part!r}")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_function("pulso_local_part", 3, local_part, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
