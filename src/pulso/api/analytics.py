@@ -1,0 +1,295 @@
+"""``/api/v1/analytics/*``: support timing, SLA compliance and satisfaction as JSON or CSV, for a read API key.
+
+Endpoints parse, authorize and call the metric query objects (pulso.metrics); they hold no logic of their own.
+The key (``Authorization: Bearer pk_read_...``) names the tenant; every query runs in that tenant's session. The
+range is whole local days in the tenant's time zone, ``start`` and ``end`` included (default: the last 30 days).
+Each answer carries the resolved range in UTC and the definitions used; ``format=csv`` gives one row per metric
+and group instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from pulso.api.deps import engine_of
+from pulso.api.errors import DomainError, InvalidInputError
+from pulso.metrics.overview import DEFAULT_PERIOD_DAYS, DateRange, today_in
+from pulso.metrics.satisfaction import BREAKDOWNS as SATISFACTION_BREAKDOWNS
+from pulso.metrics.satisfaction import SatisfactionParams, satisfaction
+from pulso.metrics.support_timing import BREAKDOWNS as TIMING_BREAKDOWNS
+from pulso.metrics.support_timing import SlaThresholds, TimingParams, sla_compliance, support_timing
+from pulso.security.api_keys import authenticate
+from pulso.store.models import Tenant
+from pulso.store.session import PulsoSession, platform_session, tenant_session
+
+router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+MAX_DAYS = 731
+
+
+class KeyRequiredError(DomainError):
+    status_code = 401
+    code = "read_key_required"
+    message = "A read API key is required: send it as 'Authorization: Bearer pk_read_...'."
+
+
+@dataclass(frozen=True)
+class Scope:
+    tenant_id: int
+    timezone: str
+    settings: dict[str, Any]
+
+
+def read_scope(request: Request) -> Scope:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise KeyRequiredError()
+    identity = authenticate(key.strip(), "read")
+    if identity is None:
+        raise KeyRequiredError("invalid read key: unknown, revoked or not a read key")
+    with platform_session(engine=engine_of(request)) as session:
+        tenant = session.get_one(Tenant, identity.tenant_id)
+        if not tenant.is_active:
+            raise KeyRequiredError("the key's tenant is deactivated")
+        return Scope(tenant.id, tenant.timezone, dict(tenant.settings or {}))
+
+
+ScopeDep = Annotated[Scope, Depends(read_scope)]
+
+
+def scoped_session(request: Request, scope: ScopeDep) -> Iterator[PulsoSession]:
+    with tenant_session(scope.tenant_id, engine=engine_of(request)) as session:
+        yield session
+
+
+SessionDep = Annotated[PulsoSession, Depends(scoped_session)]
+
+
+def _day(name: str, value: str | None) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"{name}: not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def date_range(scope: Scope, start: str | None, end: str | None) -> DateRange:
+    last = _day("end", end) or today_in(scope.timezone)
+    first = _day("start", start) or DateRange.last_days(DEFAULT_PERIOD_DAYS, today=last).start
+    if first > last:
+        raise InvalidInputError(f"start: {first} is after end {last}")
+    if (last - first).days >= MAX_DAYS:
+        raise InvalidInputError(f"start: the range may span at most {MAX_DAYS} days")
+    return DateRange(first, last)
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InvalidInputError(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, dates and tuples as JSON values."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _csv(header: list[str], rows: list[list[Any]], filename: str) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    disposition = f'attachment; filename="{filename}.csv"'
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
+
+
+Start = Annotated[str | None, Query(description="First local day, YYYY-MM-DD (default: 29 days before end)")]
+End = Annotated[str | None, Query(description="Last local day, YYYY-MM-DD, included (default: today)")]
+Inboxes = Annotated[list[int] | None, Query(alias="inbox", description="Only these inbox ids (repeatable)")]
+Agents = Annotated[list[int] | None, Query(alias="agent", description="Only these agent ids (repeatable)")]
+Teams = Annotated[list[int] | None, Query(alias="team", description="Only these team ids (repeatable)")]
+Format = Annotated[str, Query(alias="format", description="json or csv")]
+
+
+def _timing_params(
+    scope: Scope,
+    start: str | None,
+    end: str | None,
+    breakdown: str,
+    business_hours: bool,
+    inbox: list[int] | None,
+    agent: list[int] | None,
+    team: list[int] | None,
+) -> TimingParams:
+    chosen = _choice("breakdown", breakdown, TIMING_BREAKDOWNS)
+    return TimingParams(
+        date_range(scope, start, end),
+        scope.timezone,
+        breakdown=chosen,  # type: ignore[arg-type]
+        business_hours=business_hours,
+        inbox_ids=tuple(inbox or ()),
+        agent_ids=tuple(agent or ()),
+        team_ids=tuple(team or ()),
+    )
+
+
+@router.get(
+    "/response-time-distribution",
+    summary="First response, reply and resolution times: count, mean, median, P90, P95, P99",
+    description="Definitions: see the `definitions` object of the answer and docs/metrics.md.",
+)
+def response_time_distribution(
+    scope: ScopeDep,
+    session: SessionDep,
+    start: Start = None,
+    end: End = None,
+    breakdown: Annotated[str, Query(description=f"one of {', '.join(TIMING_BREAKDOWNS)}")] = "none",
+    business_hours: bool = False,
+    inbox: Inboxes = None,
+    agent: Agents = None,
+    team: Teams = None,
+    output: Format = "json",
+) -> Response:
+    _choice("format", output, ("json", "csv"))
+    params = _timing_params(scope, start, end, breakdown, business_hours, inbox, agent, team)
+    result = support_timing(session, params)
+    if output == "csv":
+        rows = [
+            [metric, s.key if params.breakdown != "none" else "", s.count, s.mean, s.median, s.p90, s.p95, s.p99]
+            for metric in result.totals
+            for s in (result.rows[metric] or [result.totals[metric]])
+        ]
+        return _csv(["metric", params.breakdown, "count", "mean", "median", "p90", "p95", "p99"], rows, "timing")
+    body = {
+        "range": {"start": params.date_range.start, "end": params.date_range.end, "timezone": params.timezone},
+        "start_utc": result.start_utc,
+        "end_utc": result.end_utc,
+        "breakdown": params.breakdown,
+        "business_hours": params.business_hours,
+        "unit": "seconds",
+        "totals": {metric: asdict(stats) for metric, stats in result.totals.items()},
+        "rows": {metric: [asdict(s) for s in rows] for metric, rows in result.rows.items()},
+        "definitions": result.definitions,
+    }
+    return JSONResponse(_plain(body))
+
+
+@router.get(
+    "/sla-compliance",
+    summary="SLA compliance per agent, team or inbox, with the breaches",
+    description=(
+        "Thresholds come from the tenant's settings (`sla`: first_response, next_response, resolution, in seconds; "
+        "default 300 s first response) and may be overridden per request."
+    ),
+)
+def sla_compliance_endpoint(
+    scope: ScopeDep,
+    session: SessionDep,
+    start: Start = None,
+    end: End = None,
+    breakdown: Annotated[str, Query(description="none, agent, team or inbox")] = "none",
+    business_hours: bool = False,
+    inbox: Inboxes = None,
+    agent: Agents = None,
+    team: Teams = None,
+    first_response: Annotated[int | None, Query(gt=0, description="threshold override, seconds")] = None,
+    next_response: Annotated[int | None, Query(gt=0, description="threshold override, seconds")] = None,
+    resolution: Annotated[int | None, Query(gt=0, description="threshold override, seconds")] = None,
+    limit: Annotated[int, Query(ge=0, le=1000, description="breaches listed at most")] = 100,
+    output: Format = "json",
+) -> Response:
+    _choice("format", output, ("json", "csv"))
+    _choice("breakdown", breakdown, ("none", "agent", "team", "inbox"))
+    params = _timing_params(scope, start, end, breakdown, business_hours, inbox, agent, team)
+    try:
+        thresholds = SlaThresholds.from_settings(scope.settings)
+    except ValueError as exc:
+        raise InvalidInputError(f"tenant {exc}") from None
+    overrides = {"first_response": first_response, "next_response": next_response, "resolution": resolution}
+    thresholds = SlaThresholds(**{**asdict(thresholds), **{k: v for k, v in overrides.items() if v is not None}})
+    result = sla_compliance(session, params, thresholds, limit=limit)
+    if output == "csv":
+        keyed = params.breakdown != "none"
+        rows = [
+            [metric, row.key if keyed else "", row.measured, row.within, row.breached, row.compliance]
+            for metric in result.totals
+            for row in (result.rows[metric] or [result.totals[metric]])
+        ]
+        return _csv(["metric", params.breakdown, "measured", "within", "breached", "compliance"], rows, "sla")
+    body = {
+        "range": {"start": params.date_range.start, "end": params.date_range.end, "timezone": params.timezone},
+        "start_utc": result.start_utc,
+        "end_utc": result.end_utc,
+        "breakdown": params.breakdown,
+        "thresholds_seconds": asdict(thresholds),
+        "totals": {m: {**asdict(r), "within": r.within, "compliance": r.compliance} for m, r in result.totals.items()},
+        "rows": {
+            m: [{**asdict(r), "within": r.within, "compliance": r.compliance} for r in rows]
+            for m, rows in result.rows.items()
+        },
+        "breaches": [asdict(b) for b in result.breaches],
+        "definition": result.definition,
+    }
+    return JSONResponse(_plain(body))
+
+
+@router.get(
+    "/satisfaction",
+    summary="NPS and CSAT (Chatwoot-compatible), mean rating and survey response rate",
+    description="Definitions: see the `definitions` object of the answer and docs/metrics.md.",
+)
+def satisfaction_endpoint(
+    scope: ScopeDep,
+    session: SessionDep,
+    start: Start = None,
+    end: End = None,
+    breakdown: Annotated[str, Query(description=f"one of {', '.join(SATISFACTION_BREAKDOWNS)}")] = "none",
+    inbox: Inboxes = None,
+    agent: Agents = None,
+    output: Format = "json",
+) -> Response:
+    _choice("format", output, ("json", "csv"))
+    chosen = _choice("breakdown", breakdown, SATISFACTION_BREAKDOWNS)
+    params = SatisfactionParams(
+        date_range(scope, start, end),
+        scope.timezone,
+        breakdown=chosen,  # type: ignore[arg-type]
+        inbox_ids=tuple(inbox or ()),
+        agent_ids=tuple(agent or ()),
+    )
+    result = satisfaction(session, params)
+    groups = result.rows or [result.total]
+    scores = ("nps", "nps_answers", "csat", "csat_mean", "csat_response_rate")
+
+    def described(group: Any) -> dict[str, Any]:
+        return {**asdict(group), **{name: getattr(group, name) for name in scores}}
+
+    if output == "csv":
+        header = ["key", "nps", "promoters", "passives", "detractors", "csat", "csat_mean", "csat_answers"]
+        header += ["surveys_sent", "csat_response_rate"]
+        rows = [[row.get(name) for name in header] for row in map(described, groups)]
+        return _csv(header, rows, "satisfaction")
+    body = {
+        "range": {"start": params.date_range.start, "end": params.date_range.end, "timezone": params.timezone},
+        "start_utc": result.start_utc,
+        "end_utc": result.end_utc,
+        "breakdown": params.breakdown,
+        "total": described(result.total),
+        "rows": [described(row) for row in result.rows],
+        "definitions": result.definitions,
+    }
+    return JSONResponse(_plain(body))
