@@ -32,7 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 admin_app.add_typer(tenants_app, name="tenants")
 admin_app.add_typer(users_app, name="users")
-keys_app = typer.Typer(help="API keys (write keys for the /v1 collector).", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (write keys for the /v1 collector, read keys for /api/v1).", no_args_is_help=True)
 admin_app.add_typer(keys_app, name="keys")
 quarantine_app = typer.Typer(help="Rejected payloads: list and replay.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
@@ -191,7 +191,8 @@ def demo_seed(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 42,
     end_date: Annotated[str | None, typer.Option(help="First day without data (YYYY-MM-DD); default today.")] = None,
 ) -> None:
-    """(Re)create the demo tenants sorriso and insightos and the demo logins."""
+    """(Re)create the demo tenants sorriso and insightos and the demo logins (migrating the database first)."""
+    db_upgrade()
     _seed(size, seed, parse_day(end_date, "--end-date"))
     _print_logins()
 
