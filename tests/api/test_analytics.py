@@ -121,3 +121,18 @@ def test_openapi_documents_the_endpoints(world: dict[str, Any]) -> None:
     paths = world["client"].get("/openapi.json").json()["paths"]
     for path in ("response-time-distribution", "sla-compliance", "satisfaction"):
         assert f"/api/v1/analytics/{path}" in paths
+
+
+def test_team_and_bot_performance(world: dict[str, Any]) -> None:
+    ids = world["ids"]
+    agents = {row["agent_id"]: row for row in get(world, "team-performance").json()["agents"]}
+    ana, bruno = agents[ids["ana"]], agents[ids["bruno"]]
+    assert (ana["conversations"], ana["resolved"], ana["first_contact_resolution"]) == (2, 1, 1.0)
+    assert (bruno["conversations"], bruno["resolved"]) == (2, 2) and agents[None]["conversations"] == 1
+    team_csv = list(csv.reader(io.StringIO(get(world, "team-performance", **{"format": "csv"}).text)))
+    assert team_csv[0][:3] == ["agent_id", "conversations", "open_now"] and len(team_csv) == 4
+    bot = get(world, "bot-performance", recontact_days=3).json()
+    assert bot["bot"]["bot_conversations"] == 0 and bot["bot"]["autonomy_rate"] is None  # T's week has no bot
+    assert bot["recontact"]["days"] == 3 and "handed off" in bot["definitions"]["handoff_rate"]
+    assert get(world, "bot-performance", key="u").json()["bot"]["bot_conversations"] == 0
+    assert get(world, "bot-performance", recontact_days=0).status_code == 422

@@ -1,4 +1,5 @@
-"""``/api/v1/analytics/*``: support timing, SLA compliance and satisfaction as JSON or CSV, for a read API key.
+"""``/api/v1/analytics/*``: support timing, SLA compliance, satisfaction, team and bot performance as JSON or CSV,
+for a read API key.
 
 Endpoints parse, authorize and call the metric query objects (pulso.metrics); they hold no logic of their own.
 The key (``Authorization: Bearer pk_read_...``) names the tenant; every query runs in that tenant's session. The
@@ -26,6 +27,7 @@ from pulso.metrics.satisfaction import BREAKDOWNS as SATISFACTION_BREAKDOWNS
 from pulso.metrics.satisfaction import SatisfactionParams, satisfaction
 from pulso.metrics.support_timing import BREAKDOWNS as TIMING_BREAKDOWNS
 from pulso.metrics.support_timing import SlaThresholds, TimingParams, sla_compliance, support_timing
+from pulso.metrics.team_performance import TeamParams, TeamResult, team_performance
 from pulso.security.api_keys import authenticate
 from pulso.store.models import Tenant
 from pulso.store.session import PulsoSession, platform_session, tenant_session
@@ -291,5 +293,84 @@ def satisfaction_endpoint(
         "total": described(result.total),
         "rows": [described(row) for row in result.rows],
         "definitions": result.definitions,
+    }
+    return JSONResponse(_plain(body))
+
+
+def _team(scope: Scope, session: PulsoSession, start: str | None, end: str | None, inbox: list[int] | None,
+          team: list[int] | None, recontact_days: int) -> TeamResult:  # fmt: skip
+    params = TeamParams(
+        date_range(scope, start, end),
+        scope.timezone,
+        inbox_ids=tuple(inbox or ()),
+        team_ids=tuple(team or ()),
+        recontact_days=recontact_days,
+    )
+    return team_performance(session, params)
+
+
+RecontactDays = Annotated[int, Query(ge=1, le=365, description="days after a resolve that count as a recontact")]
+
+
+@router.get(
+    "/team-performance",
+    summary="Load, first-contact resolution and conversions per agent",
+    description="Definitions: see the `definitions` object of the answer and docs/metrics.md.",
+)
+def team_performance_endpoint(
+    scope: ScopeDep,
+    session: SessionDep,
+    start: Start = None,
+    end: End = None,
+    inbox: Inboxes = None,
+    team: Teams = None,
+    output: Format = "json",
+) -> Response:
+    _choice("format", output, ("json", "csv"))
+    result = _team(scope, session, start, end, inbox, team, 7)
+    fields = ["agent_id", "conversations", "open_now", "resolved", "resolved_first_contact"]
+    fields += ["first_contact_resolution", "conversions", "conversions_per_day"]
+    rows = [{name: getattr(agent, name) for name in fields} for agent in result.agents]
+    if output == "csv":
+        return _csv(fields, [[row[name] for name in fields] for row in rows], "team")
+    body = {
+        "range": {"start": result.params.date_range.start, "end": result.params.date_range.end},
+        "start_utc": result.start_utc,
+        "end_utc": result.end_utc,
+        "agents": rows,
+        "definitions": {k: v for k, v in result.definitions.items() if k in fields},
+    }
+    return JSONResponse(_plain(body))
+
+
+@router.get(
+    "/bot-performance",
+    summary="Bot autonomy, hand-off rate and reasons (labels), recontact rate",
+    description="Definitions: see the `definitions` object of the answer and docs/metrics.md.",
+)
+def bot_performance_endpoint(
+    scope: ScopeDep,
+    session: SessionDep,
+    start: Start = None,
+    end: End = None,
+    inbox: Inboxes = None,
+    team: Teams = None,
+    recontact_days: RecontactDays = 7,
+) -> Response:
+    result = _team(scope, session, start, end, inbox, team, recontact_days)
+    bot, recontact = result.bot, result.recontact
+    body = {
+        "range": {"start": result.params.date_range.start, "end": result.params.date_range.end},
+        "start_utc": result.start_utc,
+        "end_utc": result.end_utc,
+        "bot": {
+            **asdict(bot),
+            "handoff_reasons": [{"label": label, "conversations": n} for label, n in bot.handoff_reasons],
+            "autonomy_rate": bot.autonomy_rate,
+            "handoff_rate": bot.handoff_rate,
+        },
+        "recontact": {**asdict(recontact), "rate": recontact.rate, "days": recontact_days},
+        "definitions": {k: result.definitions[k] for k in ("bot_autonomy", "handoff_rate", "handoff_reasons")}
+        | {"recontact_rate": result.definitions["recontact_rate"]},
     }
     return JSONResponse(_plain(body))
