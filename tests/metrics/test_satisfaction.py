@@ -24,10 +24,9 @@ from pulso.config import Settings
 from pulso.metrics.overview import DateRange
 from pulso.metrics.satisfaction import SatisfactionParams, satisfaction
 from pulso.store.models import Agent, Conversation, Feedback, Inbox, Message
-from pulso.store.session import platform_session, tenant_session
-from pulso.tenancy.service import create_tenant
+from pulso.store.session import tenant_session
+from tests.metrics.helpers import TZ, seeded_tenant
 
-TZ = "America/Sao_Paulo"
 RANGE = DateRange(date(2025, 3, 1), date(2025, 3, 7))
 
 
@@ -97,12 +96,7 @@ def seed(tenant_id: int) -> dict[str, int]:
 
 @pytest.fixture
 def tenant(any_settings: Settings) -> tuple[int, dict[str, int]]:
-    with platform_session() as session:
-        t = create_tenant(session, slug="t", name="T", timezone=TZ).id
-        u = create_tenant(session, slug="u", name="U", timezone=TZ).id
-    ids = seed(t)
-    seed(u)  # the same answers in another tenant: invisible to T
-    return t, ids
+    return seeded_tenant(seed)
 
 
 def run(tenant_id: int, **options: object) -> object:

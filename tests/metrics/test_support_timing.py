@@ -34,10 +34,9 @@ from pulso.metrics.support_timing import (
     support_timing,
 )
 from pulso.store.models import Agent, Conversation, ConversationFactsRow, Inbox, Team
-from pulso.store.session import platform_session, tenant_session
-from pulso.tenancy.service import create_tenant
+from pulso.store.session import tenant_session
+from tests.metrics.helpers import TZ, seeded_tenant
 
-TZ = "America/Sao_Paulo"
 RANGE = DateRange(date(2025, 3, 1), date(2025, 3, 7))
 
 
@@ -91,12 +90,7 @@ def seed(tenant_id: int) -> dict[str, int]:
 
 @pytest.fixture
 def tenant(any_settings: Settings) -> tuple[int, dict[str, int]]:
-    with platform_session() as session:
-        t = create_tenant(session, slug="t", name="T", timezone=TZ).id
-        u = create_tenant(session, slug="u", name="U", timezone=TZ).id
-    ids = seed(t)
-    seed(u)  # another tenant's identical week: never counted
-    return t, ids
+    return seeded_tenant(seed)
 
 
 def timing(tenant_id: int, **options: Any) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -110,6 +110,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _answer(result: Any, **fields: Any) -> JSONResponse:
+    """A metric's JSON answer: the resolved range (local days and UTC instants), then ``fields``."""
+    params = result.params
+    window = {"start": params.date_range.start, "end": params.date_range.end, "timezone": params.timezone}
+    head = {"range": window, "start_utc": result.start_utc, "end_utc": result.end_utc}
+    return JSONResponse(_plain({**head, **fields}))
+
+
 def _csv(header: list[str], rows: list[list[Any]], filename: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -176,18 +184,15 @@ def response_time_distribution(
             for s in (result.rows[metric] or [result.totals[metric]])
         ]
         return _csv(["metric", params.breakdown, "count", "mean", "median", "p90", "p95", "p99"], rows, "timing")
-    body = {
-        "range": {"start": params.date_range.start, "end": params.date_range.end, "timezone": params.timezone},
-        "start_utc": result.start_utc,
-        "end_utc": result.end_utc,
-        "breakdown": params.breakdown,
-        "business_hours": params.business_hours,
-        "unit": "seconds",
-        "totals": {metric: asdict(stats) for metric, stats in result.totals.items()},
-        "rows": {metric: [asdict(s) for s in rows] for metric, rows in result.rows.items()},
-        "definitions": result.definitions,
-    }
-    return JSONResponse(_plain(body))
+    return _answer(
+        result,
+        breakdown=params.breakdown,
+        business_hours=params.business_hours,
+        unit="seconds",
+        totals={metric: asdict(stats) for metric, stats in result.totals.items()},
+        rows={metric: [asdict(s) for s in rows] for metric, rows in result.rows.items()},
+        definitions=result.definitions,
+    )
 
 
 @router.get(
@@ -222,8 +227,12 @@ def sla_compliance_endpoint(
     except ValueError as exc:
         raise InvalidInputError(f"tenant {exc}") from None
     overrides = {"first_response": first_response, "next_response": next_response, "resolution": resolution}
-    thresholds = SlaThresholds(**{**asdict(thresholds), **{k: v for k, v in overrides.items() if v is not None}})
+    thresholds = replace(thresholds, **{k: v for k, v in overrides.items() if v is not None})
     result = sla_compliance(session, params, thresholds, limit=limit)
+
+    def described(row: Any) -> dict[str, Any]:
+        return {**asdict(row), "within": row.within, "compliance": row.compliance}
+
     if output == "csv":
         keyed = params.breakdown != "none"
         rows = [
@@ -232,21 +241,15 @@ def sla_compliance_endpoint(
             for row in (result.rows[metric] or [result.totals[metric]])
         ]
         return _csv(["metric", params.breakdown, "measured", "within", "breached", "compliance"], rows, "sla")
-    body = {
-        "range": {"start": params.date_range.start, "end": params.date_range.end, "timezone": params.timezone},
-        "start_utc": result.start_utc,
-        "end_utc": result.end_utc,
-        "breakdown": params.breakdown,
-        "thresholds_seconds": asdict(thresholds),
-        "totals": {m: {**asdict(r), "within": r.within, "compliance": r.compliance} for m, r in result.totals.items()},
-        "rows": {
-            m: [{**asdict(r), "within": r.within, "compliance": r.compliance} for r in rows]
-            for m, rows in result.rows.items()
-        },
-        "breaches": [asdict(b) for b in result.breaches],
-        "definition": result.definition,
-    }
-    return JSONResponse(_plain(body))
+    return _answer(
+        result,
+        breakdown=params.breakdown,
+        thresholds_seconds=asdict(thresholds),
+        totals={m: described(r) for m, r in result.totals.items()},
+        rows={m: [described(r) for r in rows] for m, rows in result.rows.items()},
+        breaches=[asdict(b) for b in result.breaches],
+        definition=result.definition,
+    )
 
 
 @router.get(
@@ -285,20 +288,24 @@ def satisfaction_endpoint(
         header += ["surveys_sent", "csat_response_rate"]
         rows = [[row.get(name) for name in header] for row in map(described, groups)]
         return _csv(header, rows, "satisfaction")
-    body = {
-        "range": {"start": params.date_range.start, "end": params.date_range.end, "timezone": params.timezone},
-        "start_utc": result.start_utc,
-        "end_utc": result.end_utc,
-        "breakdown": params.breakdown,
-        "total": described(result.total),
-        "rows": [described(row) for row in result.rows],
-        "definitions": result.definitions,
-    }
-    return JSONResponse(_plain(body))
+    return _answer(
+        result,
+        breakdown=params.breakdown,
+        total=described(result.total),
+        rows=[described(row) for row in result.rows],
+        definitions=result.definitions,
+    )
 
 
-def _team(scope: Scope, session: PulsoSession, start: str | None, end: str | None, inbox: list[int] | None,
-          team: list[int] | None, recontact_days: int) -> TeamResult:  # fmt: skip
+def _team(
+    scope: Scope,
+    session: PulsoSession,
+    start: str | None,
+    end: str | None,
+    inbox: list[int] | None,
+    team: list[int] | None,
+    recontact_days: int,
+) -> TeamResult:
     params = TeamParams(
         date_range(scope, start, end),
         scope.timezone,
@@ -333,14 +340,11 @@ def team_performance_endpoint(
     rows = [{name: getattr(agent, name) for name in fields} for agent in result.agents]
     if output == "csv":
         return _csv(fields, [[row[name] for name in fields] for row in rows], "team")
-    body = {
-        "range": {"start": result.params.date_range.start, "end": result.params.date_range.end},
-        "start_utc": result.start_utc,
-        "end_utc": result.end_utc,
-        "agents": rows,
-        "definitions": {k: v for k, v in result.definitions.items() if k in fields},
-    }
-    return JSONResponse(_plain(body))
+    return _answer(
+        result,
+        agents=rows,
+        definitions={k: v for k, v in result.definitions.items() if k in fields},
+    )
 
 
 @router.get(
@@ -359,18 +363,16 @@ def bot_performance_endpoint(
 ) -> Response:
     result = _team(scope, session, start, end, inbox, team, recontact_days)
     bot, recontact = result.bot, result.recontact
-    body = {
-        "range": {"start": result.params.date_range.start, "end": result.params.date_range.end},
-        "start_utc": result.start_utc,
-        "end_utc": result.end_utc,
-        "bot": {
+    return _answer(
+        result,
+        bot={
             **asdict(bot),
             "handoff_reasons": [{"label": label, "conversations": n} for label, n in bot.handoff_reasons],
             "autonomy_rate": bot.autonomy_rate,
             "handoff_rate": bot.handoff_rate,
         },
-        "recontact": {**asdict(recontact), "rate": recontact.rate, "days": recontact_days},
-        "definitions": {k: result.definitions[k] for k in ("bot_autonomy", "handoff_rate", "handoff_reasons")}
-        | {"recontact_rate": result.definitions["recontact_rate"]},
-    }
-    return JSONResponse(_plain(body))
+        recontact={**asdict(recontact), "rate": recontact.rate, "days": recontact_days},
+        definitions={
+            k: result.definitions[k] for k in ("bot_autonomy", "handoff_rate", "handoff_reasons", "recontact_rate")
+        },
+    )

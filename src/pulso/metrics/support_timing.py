@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy import Float, Integer, case, cast, func, literal, or_, select, true
 
 from pulso.metrics.overview import DateRange
 from pulso.store.models import Conversation, ConversationFactsRow
@@ -348,7 +348,7 @@ def _breaches(
     query = (
         select(keyed.c.g, Conversation.external_id, worst)
         .join(Conversation, Conversation.id == keyed.c.g)
-        .where(and_(keyed.c.v > threshold))
+        .where(keyed.c.v > threshold)
         .group_by(keyed.c.g, Conversation.external_id)
         .order_by(worst.desc())
         .limit(limit)

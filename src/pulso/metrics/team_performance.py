@@ -181,10 +181,9 @@ def _bot(session: PulsoSession, params: TeamParams, start: datetime, end: dateti
     ).one()
     if session.get_bind().dialect.name == "postgresql":
         labels = func.jsonb_array_elements_text(facts.labels).table_valued("value").render_derived()
-        label = labels.c.value
     else:
-        labels = func.json_each(facts.labels).table_valued("value")
-        label = labels.c.value
+        labels = func.json_each(facts.labels).table_valued("value")  # json_each names its columns itself
+    label = labels.c.value
     reasons = session.execute(
         select(label, func.count(func.distinct(facts.conversation_id)).label("n"))
         .select_from(facts)
