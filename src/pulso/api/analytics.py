@@ -10,129 +10,37 @@ and group instead.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime
+from dataclasses import asdict, replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
-from pulso.api.deps import engine_of
-from pulso.api.errors import DomainError, InvalidInputError
-from pulso.metrics.overview import DEFAULT_PERIOD_DAYS, DateRange, today_in
+from pulso.api.common import (
+    Agents,
+    End,
+    Format,
+    Inboxes,
+    Scope,
+    ScopeDep,
+    SessionDep,
+    Start,
+    Teams,
+    answer,
+    choice,
+    csv_response,
+    date_range,
+)
+from pulso.api.errors import InvalidInputError
 from pulso.metrics.satisfaction import BREAKDOWNS as SATISFACTION_BREAKDOWNS
 from pulso.metrics.satisfaction import SatisfactionParams, satisfaction
 from pulso.metrics.support_timing import BREAKDOWNS as TIMING_BREAKDOWNS
 from pulso.metrics.support_timing import SlaThresholds, TimingParams, sla_compliance, support_timing
 from pulso.metrics.team_performance import TeamParams, TeamResult, team_performance
-from pulso.security.api_keys import authenticate
-from pulso.store.models import Tenant
-from pulso.store.session import PulsoSession, platform_session, tenant_session
+from pulso.store.session import PulsoSession
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 MAX_DAYS = 731
-
-
-class KeyRequiredError(DomainError):
-    status_code = 401
-    code = "read_key_required"
-    message = "A read API key is required: send it as 'Authorization: Bearer pk_read_...'."
-
-
-@dataclass(frozen=True)
-class Scope:
-    tenant_id: int
-    timezone: str
-    settings: dict[str, Any]
-
-
-def read_scope(request: Request) -> Scope:
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise KeyRequiredError()
-    identity = authenticate(key.strip(), "read")
-    if identity is None:
-        raise KeyRequiredError("invalid read key: unknown, revoked or not a read key")
-    with platform_session(engine=engine_of(request)) as session:
-        tenant = session.get_one(Tenant, identity.tenant_id)
-        if not tenant.is_active:
-            raise KeyRequiredError("the key's tenant is deactivated")
-        return Scope(tenant.id, tenant.timezone, dict(tenant.settings or {}))
-
-
-ScopeDep = Annotated[Scope, Depends(read_scope)]
-
-
-def scoped_session(request: Request, scope: ScopeDep) -> Iterator[PulsoSession]:
-    with tenant_session(scope.tenant_id, engine=engine_of(request)) as session:
-        yield session
-
-
-SessionDep = Annotated[PulsoSession, Depends(scoped_session)]
-
-
-def _day(name: str, value: str | None) -> date | None:
-    if value is None or value == "":
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(f"{name}: not a date (YYYY-MM-DD): {value!r}") from None
-
-
-def date_range(scope: Scope, start: str | None, end: str | None) -> DateRange:
-    last = _day("end", end) or today_in(scope.timezone)
-    first = _day("start", start) or DateRange.last_days(DEFAULT_PERIOD_DAYS, today=last).start
-    if first > last:
-        raise InvalidInputError(f"start: {first} is after end {last}")
-    if (last - first).days >= MAX_DAYS:
-        raise InvalidInputError(f"start: the range may span at most {MAX_DAYS} days")
-    return DateRange(first, last)
-
-
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise InvalidInputError(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """Dataclasses, dates and tuples as JSON values."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _answer(result: Any, **fields: Any) -> JSONResponse:
-    """A metric's JSON answer: the resolved range (local days and UTC instants), then ``fields``."""
-    params = result.params
-    window = {"start": params.date_range.start, "end": params.date_range.end, "timezone": params.timezone}
-    head = {"range": window, "start_utc": result.start_utc, "end_utc": result.end_utc}
-    return JSONResponse(_plain({**head, **fields}))
-
-
-def _csv(header: list[str], rows: list[list[Any]], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    disposition = f'attachment; filename="{filename}.csv"'
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
-
-
-Start = Annotated[str | None, Query(description="First local day, YYYY-MM-DD (default: 29 days before end)")]
-End = Annotated[str | None, Query(description="Last local day, YYYY-MM-DD, included (default: today)")]
-Inboxes = Annotated[list[int] | None, Query(alias="inbox", description="Only these inbox ids (repeatable)")]
-Agents = Annotated[list[int] | None, Query(alias="agent", description="Only these agent ids (repeatable)")]
-Teams = Annotated[list[int] | None, Query(alias="team", description="Only these team ids (repeatable)")]
-Format = Annotated[str, Query(alias="format", description="json or csv")]
 
 
 def _timing_params(
@@ -145,7 +53,7 @@ def _timing_params(
     agent: list[int] | None,
     team: list[int] | None,
 ) -> TimingParams:
-    chosen = _choice("breakdown", breakdown, TIMING_BREAKDOWNS)
+    chosen = choice("breakdown", breakdown, TIMING_BREAKDOWNS)
     return TimingParams(
         date_range(scope, start, end),
         scope.timezone,
@@ -174,7 +82,7 @@ def response_time_distribution(
     team: Teams = None,
     output: Format = "json",
 ) -> Response:
-    _choice("format", output, ("json", "csv"))
+    choice("format", output, ("json", "csv"))
     params = _timing_params(scope, start, end, breakdown, business_hours, inbox, agent, team)
     result = support_timing(session, params)
     if output == "csv":
@@ -183,8 +91,9 @@ def response_time_distribution(
             for metric in result.totals
             for s in (result.rows[metric] or [result.totals[metric]])
         ]
-        return _csv(["metric", params.breakdown, "count", "mean", "median", "p90", "p95", "p99"], rows, "timing")
-    return _answer(
+        header = ["metric", params.breakdown, "count", "mean", "median", "p90", "p95", "p99"]
+        return csv_response(header, rows, "timing")
+    return answer(
         result,
         breakdown=params.breakdown,
         business_hours=params.business_hours,
@@ -219,8 +128,8 @@ def sla_compliance_endpoint(
     limit: Annotated[int, Query(ge=0, le=1000, description="breaches listed at most")] = 100,
     output: Format = "json",
 ) -> Response:
-    _choice("format", output, ("json", "csv"))
-    _choice("breakdown", breakdown, ("none", "agent", "team", "inbox"))
+    choice("format", output, ("json", "csv"))
+    choice("breakdown", breakdown, ("none", "agent", "team", "inbox"))
     params = _timing_params(scope, start, end, breakdown, business_hours, inbox, agent, team)
     try:
         thresholds = SlaThresholds.from_settings(scope.settings)
@@ -240,8 +149,8 @@ def sla_compliance_endpoint(
             for metric in result.totals
             for row in (result.rows[metric] or [result.totals[metric]])
         ]
-        return _csv(["metric", params.breakdown, "measured", "within", "breached", "compliance"], rows, "sla")
-    return _answer(
+        return csv_response(["metric", params.breakdown, "measured", "within", "breached", "compliance"], rows, "sla")
+    return answer(
         result,
         breakdown=params.breakdown,
         thresholds_seconds=asdict(thresholds),
@@ -267,8 +176,8 @@ def satisfaction_endpoint(
     agent: Agents = None,
     output: Format = "json",
 ) -> Response:
-    _choice("format", output, ("json", "csv"))
-    chosen = _choice("breakdown", breakdown, SATISFACTION_BREAKDOWNS)
+    choice("format", output, ("json", "csv"))
+    chosen = choice("breakdown", breakdown, SATISFACTION_BREAKDOWNS)
     params = SatisfactionParams(
         date_range(scope, start, end),
         scope.timezone,
@@ -287,8 +196,8 @@ def satisfaction_endpoint(
         header = ["key", "nps", "promoters", "passives", "detractors", "csat", "csat_mean", "csat_answers"]
         header += ["surveys_sent", "csat_response_rate"]
         rows = [[row.get(name) for name in header] for row in map(described, groups)]
-        return _csv(header, rows, "satisfaction")
-    return _answer(
+        return csv_response(header, rows, "satisfaction")
+    return answer(
         result,
         breakdown=params.breakdown,
         total=described(result.total),
@@ -333,14 +242,14 @@ def team_performance_endpoint(
     team: Teams = None,
     output: Format = "json",
 ) -> Response:
-    _choice("format", output, ("json", "csv"))
+    choice("format", output, ("json", "csv"))
     result = _team(scope, session, start, end, inbox, team, 7)
     fields = ["agent_id", "conversations", "open_now", "resolved", "resolved_first_contact"]
     fields += ["first_contact_resolution", "conversions", "conversions_per_day"]
     rows = [{name: getattr(agent, name) for name in fields} for agent in result.agents]
     if output == "csv":
-        return _csv(fields, [[row[name] for name in fields] for row in rows], "team")
-    return _answer(
+        return csv_response(fields, [[row[name] for name in fields] for row in rows], "team")
+    return answer(
         result,
         agents=rows,
         definitions={k: v for k, v in result.definitions.items() if k in fields},
@@ -363,7 +272,7 @@ def bot_performance_endpoint(
 ) -> Response:
     result = _team(scope, session, start, end, inbox, team, recontact_days)
     bot, recontact = result.bot, result.recontact
-    return _answer(
+    return answer(
         result,
         bot={
             **asdict(bot),
