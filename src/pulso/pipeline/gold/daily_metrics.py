@@ -31,7 +31,7 @@ METRICS: dict[str, tuple[Any, Any, tuple[ColumnElement[bool], ...]]] = {
 }
 
 
-def _local_day_buckets(
+def local_day_totals(
     session: PulsoSession,
     column: Any,
     aggregate: Any,
@@ -39,6 +39,7 @@ def _local_day_buckets(
     start_utc: datetime | None,
     zone: ZoneInfo,
 ) -> dict[date, float]:
+    """``aggregate`` per local day of ``column`` (from ``start_utc`` on), in SQL on both databases."""
     if session.get_bind().dialect.name == "postgresql":
         bucket: Any = cast(func.timezone(zone.key, column), Date())
     else:
@@ -61,7 +62,7 @@ def build_daily_metrics(session: PulsoSession, since: date | None) -> int:
     zone = ZoneInfo(tenant.timezone)
     start_utc = datetime.combine(since, time(0), zone).astimezone(UTC) if since else None
     series = {
-        name: _local_day_buckets(session, column, aggregate, filters, start_utc, zone)
+        name: local_day_totals(session, column, aggregate, filters, start_utc, zone)
         for name, (column, aggregate, filters) in METRICS.items()
     }
     days = [day for values in series.values() for day in values]
