@@ -22,7 +22,7 @@ from pulso.demo.sorriso import TENANT as SORRISO
 from pulso.demo.sorriso import seed_sorriso
 from pulso.demo.timeline import HISTORY_DAYS, Timeline
 from pulso.demo.writer import DEMO_PASSWORD, PLATFORM_ADMIN_EMAIL, create_demo_tenants, progress_sink, reset_demo
-from pulso.store.engine import app_engine
+from pulso.store.engine import app_engine, refresh_statistics
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -112,6 +112,7 @@ def seed_demo(
             engine, tenant_ids[INSIGHTOS.slug], Timeline.build(end, INSIGHTOS.timezone), spec, seed, sink
         )
         tenants[INSIGHTOS.slug] = {"users": 1, **dict(sorted(insightos.items()))}
+    refresh_statistics(settings)
     return DemoSummary(
         size=size, seed=seed, end_date=end, tenants=tenants, elapsed_seconds=time.perf_counter() - started
     )
