@@ -188,34 +188,37 @@ def _values(
 def _stats(
     session: PulsoSession, values: Any, *, grouped: bool, only: tuple[str, ...] = tuple(PERCENTILES)
 ) -> list[TimingStats]:
+    """Count, mean and percentiles per group in one pass: each value is ranked within its group, and only the
+    first rank (which carries the group's count and mean) and the ranks the percentiles need come back."""
     group = values.c.g if grouped else literal(0)
-    summary = session.execute(
-        select(group.label("g"), func.count(), func.avg(cast(values.c.v, Float))).group_by(group)
-    ).all()
     ranked = select(
         group.label("g"),
         values.c.v,
         func.row_number().over(partition_by=group, order_by=values.c.v).label("rn"),
         func.count().over(partition_by=group).label("n"),
+        func.avg(cast(values.c.v, Float)).over(partition_by=group).label("mean"),
     ).subquery()
-    needed = []
+    needed = [ranked.c.rn == 1]
     for name in only:
         num, den = PERCENTILES[name]
         low = (ranked.c.n - 1) * num // den + 1  # integer division: the rank at or below the percentile
         needed.append(or_(ranked.c.rn == low, ranked.c.rn == low + 1))
     picked: dict[Any, dict[int, float]] = defaultdict(dict)
-    for g, v, rn in session.execute(select(ranked.c.g, ranked.c.v, ranked.c.rn).where(or_(*needed))).all():
+    summary: dict[Any, tuple[int, float | None]] = {}
+    query = select(ranked.c.g, ranked.c.v, ranked.c.rn, ranked.c.n, ranked.c.mean).where(or_(*needed))
+    for g, v, rn, n, mean in session.execute(query).all():
         picked[g][int(rn)] = float(v)
+        summary[g] = (int(n), float(mean) if mean is not None else None)
     stats = []
-    for g, n, mean in sorted(summary, key=lambda row: (row[0] is None, row[0] if row[0] is not None else 0)):
-        at = picked[g]
-        percentiles = {name: _interpolate(at, int(n), *PERCENTILES[name]) for name in only}
+    for g in sorted(summary, key=lambda key: (key is None, key if key is not None else 0)):
+        n, mean = summary[g]
+        percentiles = {name: _interpolate(picked[g], n, *PERCENTILES[name]) for name in only}
         key = None if not grouped or g is None else str(g)
         stats.append(
             TimingStats(
                 key,
-                int(n),
-                float(mean) if mean is not None else None,
+                n,
+                mean,
                 percentiles.get("median"),
                 percentiles.get("p90"),
                 percentiles.get("p95"),
