@@ -11,8 +11,8 @@ Then, in one run and on the same rows, each computation three ways:
 - **DuckDB**: an equivalent SQL query over the same Parquet files (a reference for a columnar engine).
 
 Every timing includes reading: the database's pages for Pulso, the Parquet files for the peers. Each is run
-``--repeat`` times and the median kept. The three answers are compared before any figure is printed: a benchmark
-of different numbers would measure nothing. Target (issue 5): faster than pandas.
+``--repeat`` times after a warm-up run and the median kept. The three answers are compared before any figure is
+printed: a benchmark of different numbers would measure nothing. Target (issue 5): faster than pandas.
 
     .venv/bin/python benchmarks/metrics.py [--size small|medium|large] [--repeat 3]
 """
@@ -45,7 +45,8 @@ T = TypeVar("T")
 
 
 def median_time(run: Callable[[], T], repeat: int) -> tuple[T, float]:
-    times, value = [], None
+    """The answer and the median seconds of ``repeat`` runs after one warm-up run (imports, caches, plans)."""
+    times, value = [], run()
     for _ in range(repeat):
         started = time.perf_counter()
         value = run()
