@@ -55,14 +55,15 @@ class PeriodSpan:
     end_utc: datetime
 
 
+def span(index: int, first_day: date, period: Period, timezone: str) -> PeriodSpan:
+    """The period starting on ``first_day``, with its UTC bounds."""
+    ends = shift(first_day, period, 1)
+    return PeriodSpan(index, first_day, local_midnight(first_day, timezone), local_midnight(ends, timezone))
+
+
 def spans(first: date, count: int, period: Period, timezone: str) -> list[PeriodSpan]:
     """``count`` consecutive periods from the one starting on ``first``, with their UTC bounds."""
-    found = []
-    for index in range(count):
-        begins = shift(first, period, index)
-        ends = shift(first, period, index + 1)
-        found.append(PeriodSpan(index, begins, local_midnight(begins, timezone), local_midnight(ends, timezone)))
-    return found
+    return [span(index, shift(first, period, index), period, timezone) for index in range(count)]
 
 
 def period_table(periods: list[PeriodSpan], name: str) -> Any:
