@@ -113,7 +113,7 @@ def playbook(session: PulsoSession, params: PlaybookParams) -> PlaybookResult:
     ).all()
     cells = [PlaybookCell(intent, band, action, int(n)) for intent, band, action, n in grouped]
     cells.sort(key=lambda c: (c.intent is None, c.intent or "", BANDS.index(c.band)))
-    actions = {action: sum(c.contacts for c in cells if c.action == action) for action in ACTIONS}
+    actions: dict[str, int] = {a: sum(c.contacts for c in cells if c.action == a) for a in ACTIONS}
     place = (
         func.row_number()
         .over(partition_by=classified.c.action, order_by=(classified.c.score.desc().nulls_last(), classified.c.person))
