@@ -100,6 +100,7 @@ class RfmResult:
 @dataclass(frozen=True)
 class RfmPage:
     params: RfmParams
+    end_utc: datetime  # the end of as_of
     segment: str | None
     total: int  # customers matching, over all pages
     limit: int
@@ -169,7 +170,8 @@ def rfm_customers(
         )
         for row in session.execute(query).all()
     ]
-    return RfmPage(params, segment, int(total), limit, offset, customers)
+    end = local_midnight(params.as_of + timedelta(days=1), params.timezone)
+    return RfmPage(params, end, segment, int(total), limit, offset, customers)
 
 
 def _scored(session: PulsoSession, params: RfmParams) -> tuple[Any, datetime | None]:
