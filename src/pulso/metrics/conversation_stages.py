@@ -168,10 +168,24 @@ class StageSql:
         return and_(kind.in_(("integer", "real")), func.json_extract(column, path) == value)
 
     def seconds_between(self, later: Any, earlier: Any) -> Any:
-        """Whole seconds from ``earlier`` to ``later``."""
-        if self.postgres:
-            return cast(func.round(extract("epoch", later - earlier)), Integer)
-        return cast(func.round((func.julianday(later) - func.julianday(earlier)) * 86400), Integer)
+        return seconds_between(self.session, later, earlier)
+
+
+def seconds_between(session: PulsoSession, later: Any, earlier: Any) -> Any:
+    """Whole seconds from ``earlier`` to ``later`` in SQL, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.round(extract("epoch", later - earlier)), Integer)
+    return cast(func.round((func.julianday(later) - func.julianday(earlier)) * 86400), Integer)
+
+
+def public_message(message: Any = Message) -> list[Any]:
+    """A message the contact or the business wrote to the other: no private notes, activity or deleted messages."""
+    return [
+        message.is_private == false(),
+        message.is_deleted == false(),
+        message.sender_kind != "system",
+        or_(message.message_type.is_(None), message.message_type != "activity"),
+    ]
 
 
 def last_speaker() -> Any:
@@ -179,13 +193,7 @@ def last_speaker() -> Any:
     NULL when it has none."""
     return (
         select(Message.direction)
-        .where(
-            Message.conversation_id == Conversation.id,
-            Message.is_private == false(),
-            Message.is_deleted == false(),
-            Message.sender_kind != "system",
-            or_(Message.message_type.is_(None), Message.message_type != "activity"),
-        )
+        .where(Message.conversation_id == Conversation.id, *public_message())
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(1)
         .scalar_subquery()
