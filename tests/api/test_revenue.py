@@ -131,3 +131,10 @@ def test_openapi_states_the_definitions(world: dict[str, Any]) -> None:
         assert paths[f"/api/v1/analytics/{path}"]["get"]["summary"]
     assert get(world, "revenue", key="u").status_code == 200
     assert world["client"].get("/api/v1/analytics/revenue").status_code == 401
+
+
+def test_an_id_too_large_for_the_database_is_a_malformed_request(world: dict[str, Any]) -> None:
+    """Found by the fuzz test: agent=2**63 overflowed SQLite's driver, 2**31 PostgreSQL's integer column (a 500)."""
+    assert get(world, "acquisition-cohorts", agent=2**63).status_code == 422
+    assert get(world, "acquisition-cohorts", team=2**31).status_code == 422
+    assert get(world, "revenue", inbox=2**31 - 1).status_code == 200
