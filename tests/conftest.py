@@ -49,6 +49,21 @@ def configure(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
     return get_settings()
 
 
+# ---------------------------------------------------------------- shared datasets
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """``<repo>/../shared/datasets`` (real public data sets, not in the repository); skipped visibly when absent,
+    a failure in CI."""
+    path = (REPO_ROOT.parent / "shared" / "datasets").resolve()
+    if not path.is_dir():
+        skip_or_fail("../shared/datasets not found", required=_required("CI"))
+    return path
+
+
 # ---------------------------------------------------------------- SQLite
 
 

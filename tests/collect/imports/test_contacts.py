@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -66,3 +67,27 @@ def test_reimport_gives_the_same_database_and_updates_merge(tenant_id: int, tmp_
     assert ana[3] == "Campinas"
     assert ana[6] == {"plano": "platinum", "origem": "site"}
     assert fetch(tenant_id, select(func.count()).select_from(Contact))[0][0] == 4
+
+
+def test_lifecycle_moments_are_imported(tenant_id: int, tmp_path: Path) -> None:
+    """became_lead_at / became_customer_at (and their aliases) are local times stored in UTC (São Paulo: UTC-2
+    on 1 February 2018, summer time, which ended on 18 February; UTC-3 after);
+    an empty cell leaves the stored moment alone."""
+    content = (
+        "user_id,stage,lead_at,converted_at\n"
+        "m1,customer,2018-02-01,2018-02-26 19:58:54\n"
+        "m2,lead,2018-03-05 10:00,\n"
+        "m3,lead,31/13/2018,\n"  # not a date: rejected
+    )
+    summary = run("contacts", write(tmp_path, "c.csv", content))
+    assert counts(summary) == (3, 2, 0, 0, 1)
+    assert summary.first_rejects[0].reason.startswith("became_lead_at: '31/13/2018'")
+    query = select(Contact.lifecycle_stage, Contact.became_lead_at, Contact.became_customer_at).order_by(Contact.id)
+    assert [tuple(r) for r in fetch(tenant_id, query)] == [
+        ("customer", datetime(2018, 2, 1, 2, tzinfo=UTC), datetime(2018, 2, 26, 22, 58, 54, tzinfo=UTC)),
+        ("lead", datetime(2018, 3, 5, 13, tzinfo=UTC), None),
+    ]
+    assert counts(run("contacts", write(tmp_path, "u.csv", "user_id,became_customer_at\nm2,2018-04-01\n"))) == (
+        1, 0, 1, 0, 0,
+    )  # fmt: skip
+    assert fetch(tenant_id, query)[1][1:] == (datetime(2018, 3, 5, 13, tzinfo=UTC), datetime(2018, 4, 1, 3, tzinfo=UTC))
