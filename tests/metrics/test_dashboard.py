@@ -17,12 +17,13 @@ Time zone America/Sao_Paulo (UTC-3). Range 2025-03-01..07 = [03-01 03:00Z, 03-08
 | c3   | wa    | p3      | 02-25 12:00 (previous)    | resolved | Ana      | 60 s           | 1                      |
 | c4   | wa    | p4      | 03-08 02:30 (local 03-07) | open     | Ana      | 300 s          | 2: 02:35 in, 02:40 Ana |
 
+CSAT answers: c1 5, c2 3, c3 4. A fifth contact (lead 03-04) was merged into p1: it counts nowhere.
 An analyzer classed c4's interest Alto. Spend: promo (instagram) 50.00 on 03-01 and 03-02; busca (google) 40.00
 on 02-26.
 
 Worked out, range vs previous: conversations 3 vs 1; messages 5 vs 1; leads 3 (p1, p2, p4) vs 1; customers 1 vs 1;
 lead conversion 1/3 vs 1/1; revenue 200 vs 100; spend 100 vs 40; ROI (200-100)/100 = 1.0 vs (100-40)/40 = 1.5;
-median first response median(120, 300) = 210 vs 60.
+median first response median(120, 300) = 210 vs 60; CSAT 1 of 2 rated 4-5 = 50 vs 1 of 1 = 100.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from pulso.store.models import (
     ConversationFactsRow,
     ConversationInsight,
     Event,
+    Feedback,
     Inbox,
     Message,
     Order,
@@ -156,6 +158,18 @@ def seed(tenant_id: int) -> dict[str, int]:
             )
         )  # fmt: skip
         session.flush()
+        merged = Contact(lifecycle_stage="lead", became_lead_at=utc(2025, 3, 4, 12), merged_into_id=people["p1"].id)
+        session.add(merged)
+        session.add_all(
+            Feedback(
+                external_id=key, conversation_id=conversations[conv].id, kind="csat", score=score, answered_at=at,
+            )
+            for key, conv, score, at in (
+                ("f1", "c1", 5, utc(2025, 3, 2, 13)),
+                ("f2", "c2", 3, utc(2025, 3, 3, 13)),
+                ("f3", "c3", 4, utc(2025, 2, 25, 13)),
+            )
+        )  # fmt: skip
         session.add(ConversationInsight(conversation_id=conversations["c4"].id, analyzer="offline", interest="Alto"))
         session.flush()
         build_daily_metrics(session, None)
@@ -173,7 +187,7 @@ EXPECTED: dict[str, Pair] = {
     "spend": (100, 40),
     "roi": (1.0, 1.5),
     "median_first_response": (210, 60),
-    "csat": (None, None),
+    "csat": (50, 100),
 }
 
 
@@ -217,7 +231,7 @@ def test_summary_with_filters(tenant: tuple[int, dict[str, int]]) -> None:
     assert {k: v[0] for k, v in promo.items()} == (
         {
             "conversations": 1, "messages": 2, "leads": 1, "customers": 1, "lead_conversion": 1.0, "revenue": 200,
-            "spend": 100, "roi": 1.0, "median_first_response": 120, "csat": None,
+            "spend": 100, "roi": 1.0, "median_first_response": 120, "csat": 100,
         }
     )  # fmt: skip
     # channel whatsapp: conversations in the wa inbox (c1, c4: 4 messages, median(120, 300)); contacts first
@@ -226,7 +240,7 @@ def test_summary_with_filters(tenant: tuple[int, dict[str, int]]) -> None:
     assert {k: v[0] for k, v in whatsapp.items()} == (
         {
             "conversations": 2, "messages": 4, "leads": 1, "customers": 0, "lead_conversion": 0.0, "revenue": 0,
-            "spend": 0, "roi": None, "median_first_response": 210, "csat": None,
+            "spend": 0, "roi": None, "median_first_response": 210, "csat": 100,
         }
     )  # fmt: skip
     # Ana's conversations: c1, c4 (and c3 before the range); contacts who have one: p1, p3, p4

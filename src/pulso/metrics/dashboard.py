@@ -17,7 +17,6 @@ from sqlalchemy import ColumnElement, func, literal, select
 
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
-from pulso.metrics.satisfaction import SatisfactionParams, satisfaction
 from pulso.metrics.support_timing import _stats
 from pulso.pipeline.gold.daily_metrics import local_day_totals
 from pulso.store.models import (
@@ -29,6 +28,7 @@ from pulso.store.models import (
     ConversationFactsRow,
     DailyMetric,
     Event,
+    Feedback,
     Message,
     Order,
 )
@@ -53,7 +53,11 @@ DEFINITIONS: dict[str, str] = {
         "Median first response in seconds (gold conversation_facts: the first human reply, bot time excluded) over "
         "the conversations created in the range."
     ),
-    "csat": "Chatwoot's CSAT: ratings 4-5 over ratings x 100, surveys answered in the range.",
+    "csat": (
+        "Chatwoot's CSAT: CSAT ratings 4-5 over CSAT ratings x 100, answered in the range; with conversation "
+        "filters, the answers of the conversations that pass them."
+    ),
+    "people": "Contacts merged into another by identity resolution are left out (their history moved).",
     "filters": (
         "Without filters, counts come from gold daily_metrics; with filters, from silver: conversations and messages "
         "by the conversation filters, leads, customers and revenue by the contact filters, spend by campaign (name) "
@@ -137,7 +141,7 @@ def _period(session: PulsoSession, params: SummaryParams, days: DateRange) -> di
     spend, revenue = counts["spend"], counts["revenue"]
     lead_rows = session.execute(
         select(func.count(), func.count(Contact.became_customer_at)).where(
-            Contact.became_lead_at >= start, Contact.became_lead_at < end, *params.filters.contact_conditions()
+            Contact.became_lead_at >= start, Contact.became_lead_at < end, *_contact_conditions(params.filters)
         )
     ).one()
     facts = ConversationFactsRow
@@ -149,18 +153,20 @@ def _period(session: PulsoSession, params: SummaryParams, days: DateRange) -> di
         .subquery()
     )
     median = _stats(session, answered, grouped=False, only=("median",))[0].median
-    sat = satisfaction(
-        session,
-        SatisfactionParams(
-            days, params.timezone, inbox_ids=params.filters.inbox_ids, agent_ids=params.filters.agent_ids
-        ),
-    )
+    csat_answers, satisfied = session.execute(
+        select(func.count(), func.count().filter(Feedback.score >= 4)).where(
+            Feedback.kind == "csat",
+            Feedback.answered_at >= start,
+            Feedback.answered_at < end,
+            *_feedback_conditions(params.filters),
+        )
+    ).one()
     return {
         **counts,
         "lead_conversion": lead_rows[1] / lead_rows[0] if lead_rows[0] else None,
         "roi": (revenue - spend) / spend if spend else None,
         "median_first_response": median,
-        "csat": sat.total.csat,
+        "csat": satisfied * 100 / csat_answers if csat_answers else None,
     }
 
 
@@ -188,7 +194,7 @@ def _counts(
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(Message.created_at >= start, Message.created_at < end, *filters.conversation_conditions())
     )
-    contact = filters.contact_conditions()
+    contact = _contact_conditions(filters)
     leads = session.scalar(
         select(func.count()).where(Contact.became_lead_at >= start, Contact.became_lead_at < end, *contact)
     )
@@ -208,6 +214,19 @@ def _counts(
         "revenue": float(revenue or 0),
         "spend": spend,
     }
+
+
+def _contact_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """People as the filters select them, leaving out contacts merged into another (their history moved)."""
+    return [Contact.merged_into_id.is_(None), *filters.contact_conditions()]
+
+
+def _feedback_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """Answers of the conversations that pass the conversation filters (answers without one pass no filter)."""
+    conversation = filters.conversation_conditions()
+    if not conversation:
+        return []
+    return [Feedback.conversation_id.in_(select(Conversation.id).where(*conversation))]
 
 
 def _order_conditions(filters: Filters) -> list[ColumnElement[bool]]:
@@ -316,7 +335,7 @@ def _daily(session: PulsoSession, params: TrendsParams, days: DateRange) -> dict
     zone = ZoneInfo(params.timezone)
     start, end = days.utc_bounds(params.timezone)
     conversation = params.filters.conversation_conditions()
-    contact = params.filters.contact_conditions()
+    contact = _contact_conditions(params.filters)
     in_conversation = Message.conversation_id.in_(select(Conversation.id).where(*conversation))
     sources: dict[str, tuple[Any, Any, list[Any]]] = {
         "conversations": (Conversation.created_at, func.count(), conversation),

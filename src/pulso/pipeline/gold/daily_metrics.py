@@ -24,8 +24,9 @@ METRICS: dict[str, tuple[Any, Any, tuple[ColumnElement[bool], ...]]] = {
     # metric: (timestamp column, aggregate, filters)
     "conversations": (Conversation.created_at, func.count(), ()),
     "messages": (Message.created_at, func.count(), ()),
-    "leads": (Contact.became_lead_at, func.count(), ()),
-    "customers": (Contact.became_customer_at, func.count(), ()),
+    # contacts merged into another by identity resolution are left out: their history moved to the survivor
+    "leads": (Contact.became_lead_at, func.count(), (Contact.merged_into_id.is_(None),)),
+    "customers": (Contact.became_customer_at, func.count(), (Contact.merged_into_id.is_(None),)),
     "events": (Event.occurred_at, func.count(), ()),
     "revenue": (Order.ordered_at, func.coalesce(func.sum(Order.amount), 0), (Order.status.in_(REVENUE_STATUSES),)),
 }
