@@ -100,3 +100,29 @@ def test_unexpected_errors_render_a_500_page(any_settings: Settings) -> None:
     assert response.status_code == 500
     assert "Erro inesperado" in response.text
     assert "secret internals" not in response.text
+
+
+ISSUE_5_ENDPOINTS = (
+    "/api/v1/metrics/dashboard/summary",
+    "/api/v1/metrics/dashboard/realtime",
+    "/api/v1/metrics/dashboard/trends",
+    *(
+        f"/api/v1/analytics/{name}"
+        for name in (
+            "conversion-funnel", "conversion-rate", "abandonment-analysis", "time-to-conversion", "team-performance",
+            "bot-performance", "sla-compliance", "response-time-distribution", "roi-by-channel", "procedure-trends",
+            "satisfaction", "engagement", "retention", "rfm", "seasonal-index",
+            "active-users", "playbook", "acquisition-cohorts", "revenue",
+        )
+    ),
+)  # fmt: skip
+
+
+def test_every_metric_endpoint_is_documented_with_its_definition(client: TestClient) -> None:
+    """The original design's endpoint list and what issue 5 adds: each published with a summary and a definition."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ISSUE_5_ENDPOINTS:
+        assert path in paths, path
+        operation = paths[path]["get"]
+        assert len(operation.get("summary", "")) > 20, path
+        assert len(operation.get("description", "")) > 20, path
