@@ -329,7 +329,8 @@ class FunnelQuery:
         at = units.c[f"r{step}"]
         return (
             select(units.c.contact_id, units.c.person, at, Contact.name, Contact.email)
-            .select_from(units.outerjoin(Contact, Contact.id == units.c.contact_id))
+            .select_from(units)
+            .outerjoin(Contact, Contact.id == units.c.contact_id)  # in ON: the tenant criterion keeps anonymous rows
             .where(units.c.reached == step)
             .order_by(at.desc(), units.c.person)
             .limit(limit)
