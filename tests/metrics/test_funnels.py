@@ -294,9 +294,9 @@ def test_dropped_people(tenant: tuple[int, dict[str, int]]) -> None:
     tenant_id, ids = tenant
     with tenant_session(tenant_id) as session:
         params = FunnelParams(RANGE, TZ, STEPS)
-        at_b = dropped(session, params, 2)
-        at_a = dropped(session, params, 1)
-        one = dropped(session, params, 2, limit=1)
+        at_b = dropped(session, params, 2).people
+        at_a = dropped(session, params, 1).people
+        one = dropped(session, params, 2, limit=1).people
     # reached B, not C: p5 (05 14:00), p3 (04 12:20), p7 (02 15:01, anonymous), the newest first
     assert [(p.contact_id, p.anonymous_id, p.reached_at) for p in at_b] == [
         (ids["p5"], None, march(5, 14)),

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from pulso import __version__
-from pulso.api import analytics, health
+from pulso.api import analytics, funnels, health
 from pulso.api.errors import DomainError
 from pulso.api.middleware import StaticGZipMiddleware, WebMiddleware
 from pulso.collect import http as collect_http
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(analytics.router)  # /api/v1/analytics/*
+    app.include_router(funnels.router)  # /api/v1/analytics/funnel, /funnel/dropped
     app.include_router(collect_http.router)
     app.include_router(chatwoot_webhooks.router)  # /hooks/chatwoot/{token}
     app.include_router(tracker_asset.router)  # /t/pulso.js, before the tenant pages' /t/{slug}/

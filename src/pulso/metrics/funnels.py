@@ -278,7 +278,17 @@ def funnel(session: PulsoSession, params: FunnelParams) -> FunnelResult:
     return FunnelResult(params, start, end, total, tuple(groups))
 
 
-def dropped(session: PulsoSession, params: FunnelParams, step: int, limit: int = 100) -> list[DroppedPerson]:
+@dataclass(frozen=True)
+class DroppedResult:
+    params: FunnelParams
+    start_utc: datetime
+    end_utc: datetime
+    step: int
+    people: tuple[DroppedPerson, ...]
+    definition: str = DEFINITIONS["dropped"]
+
+
+def dropped(session: PulsoSession, params: FunnelParams, step: int, limit: int = 100) -> DroppedResult:
     """The people whose best attempt reached ``step`` (1-based) but not the next step, the newest first."""
     if not 1 <= step < len(params.steps):
         raise ValueError(f"step: from 1 to {len(params.steps) - 1} (the last step has no next one), got {step}")
@@ -289,7 +299,7 @@ def dropped(session: PulsoSession, params: FunnelParams, step: int, limit: int =
         anonymous = str(person)[len(funnel_sql.ANONYMOUS) :] if contact_id is None else None
         reached = datetime.fromtimestamp(int(at_ms) / 1000, UTC)
         found.append(DroppedPerson(contact_id, anonymous, name, email, reached))
-    return found
+    return DroppedResult(params, start, end, step, tuple(found))
 
 
 def _edges(window: timedelta) -> tuple[int, ...]:
