@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.types import NullType
 
 from pulso.metrics.support_timing import PERCENTILES as ALL_PERCENTILES
 from pulso.store.models import Contact, Event
@@ -138,105 +139,128 @@ class FunnelQuery:
 
     # ------------------------------------------------------------ the chain
 
+    def _pointers(self, base: Any) -> Any:
+        """``base`` plus, per row and step k >= 2, the seq and time of the person's next step-k row after it
+        (``n{k}``, ``tn{k}``; strict: only if it is the very next row) and of the next exclusion-j row (``tx{j}``).
+        Computed once by window functions, so each step of the chain is an equality lookup, never a range join."""
+        rows = base.subquery("base")
+        person, seq = rows.c.person, rows.c.seq
+        after = {"partition_by": person, "order_by": seq.desc(), "rows": (None, -1)}  # the rows after this one
+        columns = [*rows.c]
+        for k in range(2, self.n + 1):
+            flag = rows.c[f"m{k}"]
+            if self.params.order == "strict":
+                is_next = func.lead(flag).over(partition_by=person, order_by=seq) == 1
+                columns.append(case((is_next, seq + 1)).label(f"n{k}"))
+                next_ts = func.lead(rows.c.ts).over(partition_by=person, order_by=seq)
+                columns.append(case((is_next, next_ts)).label(f"tn{k}"))
+            else:
+                columns.append(func.min(case((flag == 1, seq))).over(**after).label(f"n{k}"))
+                columns.append(func.min(case((flag == 1, rows.c.ts))).over(**after).label(f"tn{k}"))
+        for j in range(1, len(self.params.exclusions) + 1):
+            columns.append(func.min(case((rows.c[f"x{j}"] == 1, rows.c.ts))).over(**after).label(f"tx{j}"))
+        return select(*columns)
+
     def _attempts(self) -> Any:
-        """Per attempt: person, contact, breakdown property, seq1, the step times t1..tN and ``reached``."""
+        """Per attempt: person, contact, breakdown property, seq1, the step times r1..rN and ``reached``."""
         params = self.params
-        source = self._lifecycle() if params.source == "lifecycle" else self._events()
-        ev = source.cte("ev")
+        base = self._lifecycle() if params.source == "lifecycle" else self._events()
+        ev = self._pointers(base).cte("ev")
         start_ms = int(self.start.timestamp() * 1000)
         end_ms = int(self.end.timestamp() * 1000)
-        anchors = (
-            select(ev.c.person, ev.c.contact_id, ev.c.bp, ev.c.seq.label("seq1"), ev.c.ts.label("t1"))
-            .where(ev.c.m1 == 1, ev.c.ts >= start_ms, ev.c.ts < end_ms)
-            .cte("a")
-        )
-        chain = self._any(ev, anchors) if params.order == "any" else self._sequence(ev, anchors)
+        anchors = select(
+            ev.c.person, ev.c.contact_id, ev.c.bp, ev.c.seq.label("seq1"), ev.c.ts.label("t1"), *self._step(ev, ev, 2)
+        ).where(ev.c.m1 == 1, ev.c.ts >= start_ms, ev.c.ts < end_ms)
+        if params.order == "any":  # every step read off the step-1 row: the earliest after it in the window
+            chain = anchors.add_columns(*(c for k in range(3, self.n + 1) for c in self._step(ev, ev, k))).cte("s")
+        else:
+            chain = self._sequence(ev, anchors.cte("s2"))
         times = [chain.c[f"t{k}"] for k in range(1, self.n + 1)]
         reached: Any = case(*((times[k].is_(None), k) for k in range(1, self.n)), else_=self.n)
         reach = [times[0]] + [
             self._greatest(*times[1 : k + 1]) if params.order == "any" else times[k] for k in range(1, self.n)
         ]
         att = select(
-            chain.c.person,
-            chain.c.contact_id,
-            chain.c.bp,
-            chain.c.seq1,
+            *(chain.c[name] for name in ("person", "contact_id", "bp", "seq1")),
+            *(chain.c[f"seq{k}"] for k in range(2, self.n + 1)),
             *(value.label(f"r{k}") for k, value in enumerate(reach, 1)),
             reached.label("reached"),
         ).cte("att")
         return self._excluded(ev, att)
 
-    def _sequence(self, ev: Any, anchors: Any) -> Any:
-        """sequential and strict: each step the earliest matching row after the previous step's row."""
-        previous, seq_name = anchors, "seq1"
-        for k in range(2, self.n + 1):
-            e = ev.alias(f"e{k}")
-            conditions = [e.c.person == previous.c.person, e.c[f"m{k}"] == 1]
-            conditions.append(e.c.ts <= previous.c.t1 + self.window_ms)
-            if self.params.order == "strict":
-                conditions.append(e.c.seq == previous.c[seq_name] + 1)
-            else:
-                conditions.append(e.c.seq > previous.c[seq_name])
-            step_window = self.params.step_windows[k - 2] if self.params.step_windows else None
-            if step_window is not None:
-                conditions.append(e.c.ts <= previous.c[f"t{k - 1}"] + int(step_window.total_seconds() * 1000))
-            carried = [previous.c[name] for name in ("person", "contact_id", "bp", "seq1")]
-            carried += [previous.c[f"t{i}"] for i in range(1, k)]
-            previous = (
-                select(*carried, func.min(e.c.seq).label(f"seq{k}"), func.min(e.c.ts).label(f"t{k}"))
-                .select_from(previous.outerjoin(e, and_(*conditions)))
-                .group_by(*carried)
-                .cte(f"s{k}")
-            )
-            seq_name = f"seq{k}"
+    def _step(self, row: Any, first: Any, k: int, previous_time: Any = None) -> list[Any]:
+        """seq{k} and t{k}: the next step-k row after ``row`` if it falls inside the whole window (from ``first``'s
+        t1 or ts) and the step window (from ``previous_time``). The earliest is the only candidate: a later one
+        would be further still."""
+        t1 = first.c.t1 if "t1" in first.c else first.c.ts
+        at = row.c[f"tn{k}"]
+        inside = [at <= t1 + self.window_ms]
+        step_window = self.params.step_windows[k - 2] if self.params.step_windows else None
+        if step_window is not None and self.params.order != "any":
+            since = previous_time if previous_time is not None else row.c.ts
+            inside.append(at <= since + int(step_window.total_seconds() * 1000))
+        ok = and_(*inside)
+        return [case((ok, row.c[f"n{k}"])).label(f"seq{k}"), case((ok, at)).label(f"t{k}")]
+
+    def _lookup(self, left: Any, ev: Any, at: Any, wanted: dict[str, str], flag: str | None, name: str) -> Any:
+        """``left``'s rows with ``wanted`` columns (ev name -> new name) of ``ev``'s row of the same person whose seq
+        is ``at``: a join done by sorting, the same on both databases (one window partition per person and seq
+        holds the ev row and the rows looking it up), as SQLite would otherwise loop over the unindexed CTE."""
+        kept = list(left.c)
+        rows = ev.c
+        looked_up = [rows[column] for column in wanted]
+        asking = select(
+            left.c.person.label("_person"),
+            at.label("_at"),
+            *(_null(column).label(f"_{n}") for n, column in enumerate(looked_up)),
+            literal_column("1", Integer).label("_asks"),
+            *kept,
+        )
+        source = select(
+            rows.person,
+            rows.seq,
+            *looked_up,
+            literal_column("0", Integer),
+            *(_null(column) for column in kept),
+        )
+        if flag is not None:
+            source = source.where(rows[flag] == 1)  # only the rows anyone can look up
+        stream = union_all(asking, source).subquery(f"{name}_stream")
+        partition = (stream.c._person, stream.c._at)
+        found = [
+            func.max(stream.c[f"_{n}"]).over(partition_by=partition).label(new) for n, new in enumerate(wanted.values())
+        ]
+        spread = select(stream.c._asks, *(stream.c[column.name] for column in kept), *found).subquery(name)
+        return select(*(column for column in spread.c if column.name != "_asks")).where(spread.c._asks == 1)
+
+    def _sequence(self, ev: Any, previous: Any) -> Any:
+        """sequential and strict: step k is read off the row of step k - 1 (a lookup by person and seq)."""
+        for k in range(3, self.n + 1):
+            wanted = {"ts": "_ts", f"n{k}": f"_n{k}", f"tn{k}": f"_tn{k}"}
+            found = self._lookup(previous, ev, previous.c[f"seq{k - 1}"], wanted, f"m{k - 1}", f"l{k}").subquery()
+            row = _Renamed(found, {"ts": "_ts", f"n{k}": f"_n{k}", f"tn{k}": f"_tn{k}"})
+            carried = [found.c[column.name] for column in previous.c]
+            previous = select(*carried, *self._step(row, found, k, found.c[f"t{k - 1}"])).cte(f"s{k}")
         return previous
 
-    def _any(self, ev: Any, anchors: Any) -> Any:
-        """any: per step, the earliest matching row after the step-1 row and inside the window."""
-        e = ev.alias("e")
-        conditions = [e.c.person == anchors.c.person, e.c.seq > anchors.c.seq1]
-        conditions.append(e.c.ts <= anchors.c.t1 + self.window_ms)
-        carried = [anchors.c[name] for name in ("person", "contact_id", "bp", "seq1", "t1")]
-        earliest = [func.min(case((e.c[f"m{k}"] == 1, e.c.ts))).label(f"t{k}") for k in range(2, self.n + 1)]
-        return (
-            select(*carried, *earliest).select_from(anchors.outerjoin(e, and_(*conditions))).group_by(*carried).cte("s")
-        )
-
     def _excluded(self, ev: Any, att: Any) -> Any:
-        """The attempts with ``reached`` cut back to an exclusion's ``from`` step where the exclusion applies."""
+        """The attempts with ``reached`` cut back to an exclusion's ``from`` step where the exclusion applies: the
+        person's next exclusion event after the step-``from`` row comes before the furthest step reached (<= to)."""
         if not self.params.exclusions:
             return att
-        cut: list[tuple[int, Any]] = []
-        for j, exclusion in enumerate(self.params.exclusions, 1):
+        current: Any = att
+        order = sorted(enumerate(self.params.exclusions, 1), key=lambda item: item[1].from_step, reverse=True)
+        for j, exclusion in order:  # the smallest ``from`` last, so it wins
             f, t = exclusion.from_step, exclusion.to_step
-            # the furthest step reached among from+1..to (only read when reached > from)
-            between = [(att.c.reached == k, att.c[f"r{k}"]) for k in range(f + 1, t)]
-            furthest = case(*between, else_=att.c[f"r{t}"]) if between else att.c[f"r{t}"]
-            e = ev.alias(f"x{j}e")
-            hit = (
-                select(att.c.person, att.c.seq1)
-                .join(
-                    e,
-                    and_(
-                        e.c.person == att.c.person,
-                        e.c[f"x{j}"] == 1,
-                        e.c.ts > att.c[f"r{f}"],
-                        e.c.ts < furthest,
-                        att.c.reached > f,
-                    ),
-                )
-                .distinct()
-                .cte(f"x{j}")
-            )
-            cut.append((f, hit))
-        query = select(*(col for col in att.c if col.name != "reached"))
-        frm = att
-        whens = []
-        for f, hit in sorted(cut, key=lambda item: item[0]):
-            frm = frm.outerjoin(hit, and_(hit.c.person == att.c.person, hit.c.seq1 == att.c.seq1))
-            whens.append((hit.c.person.is_not(None), f))
-        reached = case(*whens, else_=att.c.reached).label("reached")
-        return query.add_columns(reached).select_from(frm).cte("att_x")
+            seq_from = current.c.seq1 if f == 1 else current.c[f"seq{f}"]
+            flag = "m1" if f == 1 else f"m{f}"
+            found = self._lookup(current, ev, seq_from, {f"tx{j}": "_tx"}, flag, f"x{j}").subquery()
+            between = [(found.c.reached == k, found.c[f"r{k}"]) for k in range(f + 1, t)]
+            furthest = case(*between, else_=found.c[f"r{t}"]) if between else found.c[f"r{t}"]
+            cut = and_(found.c.reached > f, found.c._tx < furthest)
+            reached = case((cut, f), else_=found.c.reached).label("reached")
+            current = select(*(c for c in found.c if c.name not in ("reached", "_tx")), reached).cte(f"att_x{j}")
+        return current
 
     def _units(self, best_only: bool) -> Any:
         att = self._attempts()
@@ -335,3 +359,16 @@ class FunnelQuery:
             .order_by(at.desc(), units.c.person)
             .limit(limit)
         )
+
+
+class _Renamed:
+    """Columns of ``selectable`` under the names :meth:`FunnelQuery._step` reads (``ts``, ``n{k}``, ``tn{k}``)."""
+
+    def __init__(self, selectable: Any, names: dict[str, str]) -> None:
+        self.c = {name: selectable.c[alias] for name, alias in names.items()}
+
+
+def _null(column: Any) -> Any:
+    """A typed NULL standing for ``column`` in a UNION (timestamps and ranks are integers when untyped)."""
+    kind = column.type if not isinstance(column.type, NullType) else BigInteger()
+    return cast(null(), kind)

@@ -60,9 +60,10 @@ DEFINITIONS = {
         "window (a step counts as reached when it and every step before it in the list were done)."
     ),
     "exclusions": (
-        "An exclusion (event, from, to) cuts an attempt back to step `from` when the person did the event strictly "
-        "after the attempt's step-`from` event and strictly before the furthest step it reached among from+1..to; "
-        "with several, the smallest `from` wins. Attempts that never passed `from` are not affected."
+        "An exclusion (event, from, to) cuts an attempt back to step `from` when the person's next exclusion event "
+        "after the attempt's step-`from` event (in event order) comes strictly before the furthest step it reached "
+        "among from+1..to. Attempts that never passed `from` are not affected. Several exclusions apply from the "
+        "largest `from` to the smallest, each to the attempt as the previous ones left it."
     ),
     "count": (
         "uniques: each person once, by their best attempt (the furthest step, then the earliest entry); totals: "
