@@ -111,7 +111,7 @@ ISSUE_5_ENDPOINTS = (
         for name in (
             "conversion-funnel", "conversion-rate", "abandonment-analysis", "time-to-conversion", "team-performance",
             "bot-performance", "sla-compliance", "response-time-distribution", "roi-by-channel", "procedure-trends",
-            "satisfaction", "engagement", "retention", "rfm", "seasonal-index",
+            "funnel", "funnel/dropped", "satisfaction", "engagement", "retention", "rfm", "seasonal-index",
             "active-users", "playbook", "acquisition-cohorts", "revenue",
         )
     ),
