@@ -194,6 +194,157 @@ def duckdb_percentiles(directory: Path, start: datetime, end: datetime) -> Stats
     return found
 
 
+# ---------------------------------------------------------------- a 5-step funnel with a first-touch breakdown
+
+STEPS = ("user_signed_up", "user_verified", "project_created", "invited_teammate", "subscription_started")
+WINDOW_DAYS = 14
+TOP = 10  # breakdown groups kept; the rest are summed into '(other)'
+Funnel = dict[str, Any]  # {"groups": {label: [count per step]}, "median": s, "p90": s}
+
+
+def export_funnel_rows(tenant_id: int, directory: Path) -> None:
+    """Every track event of the tenant (the peers filter the step names themselves) and the contacts' first touch."""
+    from pulso.store.models import Contact, Event
+    from pulso.store.session import tenant_session
+
+    with tenant_session(tenant_id) as session:
+        events = session.execute(
+            select(Event.id, Event.name, Event.contact_id, Event.anonymous_id, Event.occurred_at).where(
+                Event.type == "track"
+            )
+        ).all()
+        contacts = session.execute(select(Contact.id, Contact.first_touch_channel)).all()
+    pq.write_table(
+        pa.table(
+            {
+                "id": pa.array([r[0] for r in events], pa.int64()),
+                "name": [r[1] for r in events],
+                "contact_id": pa.array([r[2] for r in events], pa.int64()),
+                "anonymous_id": [r[3] for r in events],
+                "occurred_at": pa.array([r[4] for r in events], pa.timestamp("us", tz="UTC")),
+            }
+        ),
+        directory / "events.parquet",
+    )
+    pq.write_table(
+        pa.table({"id": pa.array([r[0] for r in contacts], pa.int64()), "channel": [r[1] for r in contacts]}),
+        directory / "contacts.parquet",
+    )
+
+
+def _shape(groups: dict[str, list[int]], median: float | None, p90: float | None) -> Funnel:
+    """Top groups by step-1 count (then label), the rest summed into '(other)'."""
+    ordered = sorted(groups.items(), key=lambda item: (-item[1][0], item[0]))
+    kept = dict(ordered[:TOP])
+    if len(ordered) > TOP:
+        kept["(other)"] = [sum(counts[i] for _, counts in ordered[TOP:]) for i in range(len(STEPS))]
+    return {"groups": kept, "median": median, "p90": p90}
+
+
+def pulso_funnel(tenant_id: int, timezone: str, first: date, last: date) -> Funnel:
+    from datetime import timedelta
+
+    from pulso.metrics.funnels import FunnelParams, FunnelStep, funnel
+    from pulso.metrics.overview import DateRange
+    from pulso.store.session import tenant_session
+
+    params = FunnelParams(
+        DateRange(first, last),
+        timezone,
+        tuple(FunnelStep(name) for name in STEPS),
+        conversion_window=timedelta(days=WINDOW_DAYS),
+        breakdown="first_touch_channel",
+        breakdown_limit=TOP,
+    )
+    with tenant_session(tenant_id) as session:
+        result = funnel(session, params)
+    groups = {series.label: [step.count for step in series.steps] for series in result.breakdown}
+    time = result.total.time_to_convert
+    return _shape(groups, time.median_seconds, time.p90_seconds)
+
+
+def pandas_funnel(directory: Path, start: datetime, end: datetime) -> Funnel:
+    """Sequential, uniques: each step the earliest next-step event after the previous one, inside the window."""
+    events = pd.read_parquet(directory / "events.parquet", filters=[("name", "in", list(STEPS))])
+    events["person"] = events["contact_id"].map("{:.0f}".format, na_action="ignore")
+    events["person"] = events["person"].fillna("anon:" + events["anonymous_id"])
+    events = events.dropna(subset=["person"])
+    entries = events[(events["name"] == STEPS[0]) & (events["occurred_at"] >= start) & (events["occurred_at"] < end)]
+    attempts = entries[["id", "person", "occurred_at"]].rename(columns={"id": "attempt", "occurred_at": "t1"})
+    attempts["depth"], attempts["last_at"] = 1, attempts["t1"]
+    current = attempts.assign(prev_at=attempts["t1"], prev_id=attempts["attempt"])[
+        ["attempt", "person", "t1", "prev_at", "prev_id"]
+    ]
+    window = pd.Timedelta(days=WINDOW_DAYS)
+    attempts = attempts.set_index("attempt")
+    for depth, name in enumerate(STEPS[1:], start=2):
+        candidates = events.loc[events["name"] == name, ["person", "id", "occurred_at"]]
+        joined = current.merge(candidates, on="person")
+        after = (joined["occurred_at"] > joined["prev_at"]) | (
+            (joined["occurred_at"] == joined["prev_at"]) & (joined["id"] > joined["prev_id"])
+        )
+        joined = joined[after & (joined["occurred_at"] <= joined["t1"] + window)]
+        nearest = joined.sort_values(["attempt", "occurred_at", "id"]).drop_duplicates("attempt")
+        attempts.loc[nearest["attempt"], "depth"] = depth
+        attempts.loc[nearest["attempt"], "last_at"] = nearest["occurred_at"].to_numpy()
+        current = nearest[["attempt", "person", "t1"]].assign(prev_at=nearest["occurred_at"], prev_id=nearest["id"])
+    best = attempts.reset_index().sort_values(["person", "depth", "t1", "attempt"], ascending=[True, False, True, True])
+    best = best.drop_duplicates("person")
+    contacts = pd.read_parquet(directory / "contacts.parquet")
+    channel = dict(zip(contacts["id"].astype(str), contacts["channel"], strict=True))
+    best["group"] = best["person"].map(channel).fillna("(none)")
+    groups = {
+        str(group): [int((frame["depth"] >= k).sum()) for k in range(1, len(STEPS) + 1)]
+        for group, frame in best.groupby("group")
+    }
+    converted = best.loc[best["depth"] == len(STEPS)]
+    seconds = (converted["last_at"] - converted["t1"]).dt.total_seconds()
+    median = float(seconds.quantile(0.5)) if len(seconds) else None
+    return _shape(groups, median, float(seconds.quantile(0.9)) if len(seconds) else None)
+
+
+def duckdb_funnel(directory: Path, start: datetime, end: datetime) -> Funnel:
+    names = ", ".join(f"'{name}'" for name in STEPS)
+    within = f"occurred_at >= TIMESTAMPTZ '{start.isoformat()}' AND occurred_at < TIMESTAMPTZ '{end.isoformat()}'"
+    ctes = [
+        f"e AS (SELECT id, name, occurred_at, coalesce(CAST(contact_id AS VARCHAR), 'anon:' || anonymous_id) AS person "
+        f"FROM read_parquet('{directory / 'events.parquet'}') WHERE name IN ({names}) "
+        "AND (contact_id IS NOT NULL OR anonymous_id IS NOT NULL))",
+        f"s1 AS (SELECT id AS attempt, person, occurred_at AS t1, occurred_at AS at, id FROM e "
+        f"WHERE name = '{STEPS[0]}' AND {within})",
+    ]
+    for k, name in enumerate(STEPS[1:], start=2):  # the earliest next-step event after the previous one
+        ctes.append(
+            f"m{k} AS (SELECT p.attempt, p.person, p.t1, min({{'at': c.occurred_at, 'id': c.id}}) AS m "
+            f"FROM s{k - 1} p JOIN e c ON c.person = p.person AND c.name = '{name}' "
+            "AND (c.occurred_at > p.at OR (c.occurred_at = p.at AND c.id > p.id)) "
+            f"AND c.occurred_at <= p.t1 + INTERVAL {WINDOW_DAYS} DAY GROUP BY ALL)"
+        )
+        ctes.append(f"s{k} AS (SELECT attempt, person, t1, m.at AS at, m.id AS id FROM m{k})")
+    depth = " + ".join(f"(s{k}.attempt IS NOT NULL)::INT" for k in range(2, len(STEPS) + 1))
+    joins = " ".join(f"LEFT JOIN s{k} USING (attempt)" for k in range(2, len(STEPS) + 1))
+    ctes += [
+        f"attempts AS (SELECT s1.attempt, s1.person, s1.t1, 1 + {depth} AS depth, s{len(STEPS)}.at AS last_at "
+        f"FROM s1 {joins})",
+        "best AS (SELECT *, row_number() OVER (PARTITION BY person ORDER BY depth DESC, t1, attempt) AS r "
+        "FROM attempts)",
+    ]
+    people = (
+        f"WITH {', '.join(ctes)} SELECT b.depth, b.t1, b.last_at, coalesce(c.channel, '(none)') AS grp FROM best b "
+        f"LEFT JOIN read_parquet('{directory / 'contacts.parquet'}') c ON CAST(c.id AS VARCHAR) = b.person WHERE r = 1"
+    )
+    counts = ", ".join(f"count(*) FILTER (WHERE depth >= {k})" for k in range(1, len(STEPS) + 1))
+    with duckdb.connect() as connection:
+        connection.execute(f"CREATE TEMP TABLE people AS {people}")
+        rows = connection.execute(f"SELECT grp, {counts} FROM people GROUP BY grp").fetchall()
+        times = connection.execute(
+            "SELECT quantile_cont(epoch(last_at) - epoch(t1), 0.5), quantile_cont(epoch(last_at) - epoch(t1), 0.9) "
+            f"FROM people WHERE depth = {len(STEPS)}"
+        ).fetchone()
+    groups = {str(row[0]): [int(x) for x in row[1:]] for row in rows}
+    return _shape(groups, *(times if times else (None, None)))
+
+
 def same(a: Any, b: Any) -> bool:
     """Equal structures, numbers to 1e-9 relative."""
     if isinstance(a, dict) and isinstance(b, dict):
@@ -201,7 +352,7 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, int | float) and isinstance(b, int | float):
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-3)  # the funnel keeps milliseconds
     return bool(a == b)
 
 
@@ -219,7 +370,9 @@ def main() -> None:
     parquet = data_dir / "parquet"
     parquet.mkdir(exist_ok=True)
     sorriso, sorriso_tz = tenant("sorriso")
+    insightos, insightos_tz = tenant("insightos")
     export_timing_rows(sorriso, parquet)
+    export_funnel_rows(insightos, parquet)
 
     from pulso.metrics.overview import DateRange
 
@@ -236,6 +389,17 @@ def main() -> None:
     for peer, run in runs.items():
         answers[peer], figures.setdefault("response_time_percentiles", {})[peer] = median_time(run, args.repeat)
     problems += compare("response_time_percentiles", answers)
+
+    start, end = DateRange(first, last).utc_bounds(insightos_tz)
+    runs = {
+        "pulso": lambda: pulso_funnel(insightos, insightos_tz, first, last),
+        "pandas": lambda: pandas_funnel(parquet, start.astimezone(UTC), end.astimezone(UTC)),
+        "duckdb": lambda: duckdb_funnel(parquet, start.astimezone(UTC), end.astimezone(UTC)),
+    }
+    answers = {}
+    for peer, run in runs.items():
+        answers[peer], figures.setdefault("funnel_5_steps_breakdown", {})[peer] = median_time(run, args.repeat)
+    problems += compare("funnel_5_steps_breakdown", answers)
 
     print(json.dumps({"size": args.size, "seconds": figures}, indent=1), file=sys.stderr)
     if problems:
