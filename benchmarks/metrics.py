@@ -134,7 +134,8 @@ def export_timing_rows(tenant_id: int, directory: Path) -> None:
 
 # ---------------------------------------------------------------- response-time percentiles per agent
 
-Stats = dict[str, dict[str, tuple[float, ...]]]  # metric -> agent id -> (count, mean, median, p90, p95, p99)
+# metric -> agent id, or "all" for every conversation -> (count, mean, median, p90, p95, p99)
+Stats = dict[str, dict[str, tuple[float, ...]]]
 
 
 def pulso_percentiles(tenant_id: int, timezone: str, first: date, last: date) -> Stats:
@@ -144,29 +145,38 @@ def pulso_percentiles(tenant_id: int, timezone: str, first: date, last: date) ->
 
     with tenant_session(tenant_id) as session:
         result = support_timing(session, TimingParams(DateRange(first, last), timezone, breakdown="agent"))
-    return {
-        metric: {str(s.key): (s.count, s.mean, s.median, s.p90, s.p95, s.p99) for s in rows if s.key is not None}  # type: ignore[misc]
-        for metric, rows in result.rows.items()
-    }
+    found: Stats = {}
+    for metric, rows in result.rows.items():
+        found[metric] = {str(s.key): _numbers(s) for s in rows if s.key is not None}
+        found[metric]["all"] = _numbers(result.totals[metric])
+    return found
 
 
-def _agg(frame: pd.DataFrame, key: str, value: str) -> dict[str, tuple[float, ...]]:
-    grouped = frame.groupby(key)[value]
+def _numbers(stats: Any) -> tuple[Any, ...]:
+    return (stats.count, stats.mean, stats.median, stats.p90, stats.p95, stats.p99)
+
+
+def _agg(frame: pd.DataFrame, key: str, value: str) -> dict[str, tuple[Any, ...]]:
+    """Per agent (rows without one only count in "all") and over everything; linear quantiles, as Pulso."""
+    values = frame[value]
+    found: dict[str, tuple[Any, ...]] = {"all": (0, *[None] * (2 + len(PERCENTILES) - 1))}
+    if len(values):
+        found["all"] = (len(values), values.mean(), *values.quantile(list(PERCENTILES.values())).tolist())
+    grouped = frame.dropna(subset=[key]).groupby(key)[value]
     summary = grouped.agg(["count", "mean"])
-    quantiles = grouped.quantile(list(PERCENTILES.values())).unstack()  # linear interpolation, as Pulso
-    return {
-        str(int(agent)): (row["count"], row["mean"], *quantiles.loc[agent].tolist())
-        for agent, row in summary.iterrows()
-    }
+    quantiles = grouped.quantile(list(PERCENTILES.values())).unstack()
+    for agent, row in summary.iterrows():
+        found[str(int(agent))] = (row["count"], row["mean"], *quantiles.loc[agent].tolist())
+    return found
 
 
 def pandas_percentiles(directory: Path, start: datetime, end: datetime) -> Stats:
     frame = pd.read_parquet(directory / "timing.parquet")
     frame = frame[(frame["created_at"] >= start) & (frame["created_at"] < end)]
-    first = frame.dropna(subset=["first_response_seconds", "first_response_agent_id"])
-    replies = frame[["assignee_agent_id", "reply_seconds"]].explode("reply_seconds").dropna()
+    first = frame.dropna(subset=["first_response_seconds"])
+    replies = frame[["assignee_agent_id", "reply_seconds"]].explode("reply_seconds").dropna(subset=["reply_seconds"])
     replies["reply_seconds"] = replies["reply_seconds"].astype("int64")
-    resolved = frame[(frame["status"] == "resolved")].dropna(subset=["resolution_seconds", "assignee_agent_id"])
+    resolved = frame[(frame["status"] == "resolved")].dropna(subset=["resolution_seconds"])
     return {
         "first_response": _agg(first, "first_response_agent_id", "first_response_seconds"),
         "reply": _agg(replies, "assignee_agent_id", "reply_seconds"),
@@ -180,17 +190,23 @@ def duckdb_percentiles(directory: Path, start: datetime, end: datetime) -> Stats
     stats = ", ".join(f"quantile_cont(v, {q})" for q in PERCENTILES.values())
     queries = {
         "first_response": f"SELECT first_response_agent_id AS g, first_response_seconds AS v FROM {source} "
-        f"WHERE {within} AND first_response_seconds IS NOT NULL AND first_response_agent_id IS NOT NULL",
-        "reply": f"SELECT assignee_agent_id AS g, unnest(reply_seconds) AS v FROM {source} "
-        f"WHERE {within} AND assignee_agent_id IS NOT NULL",
+        f"WHERE {within} AND first_response_seconds IS NOT NULL",
+        "reply": f"SELECT assignee_agent_id AS g, unnest(reply_seconds) AS v FROM {source} WHERE {within}",
         "resolution": f"SELECT assignee_agent_id AS g, resolution_seconds AS v FROM {source} WHERE {within} "
-        "AND status = 'resolved' AND resolution_seconds IS NOT NULL AND assignee_agent_id IS NOT NULL",
+        "AND status = 'resolved' AND resolution_seconds IS NOT NULL",
     }
     found: Stats = {}
     with duckdb.connect() as connection:
         for metric, values in queries.items():
-            rows = connection.execute(f"SELECT g, count(v), avg(v), {stats} FROM ({values}) GROUP BY g").fetchall()
-            found[metric] = {str(r[0]): tuple(float(x) for x in r[1:]) for r in rows}
+            rows = connection.execute(
+                f"SELECT grouping(g), g, count(v), avg(v), {stats} FROM ({values}) WHERE v IS NOT NULL "
+                "GROUP BY GROUPING SETS ((g), ())"
+            ).fetchall()
+            found[metric] = {
+                "all" if r[0] else str(r[1]): tuple(None if x is None else float(x) for x in r[2:])
+                for r in rows
+                if r[0] or r[1] is not None
+            }
     return found
 
 
