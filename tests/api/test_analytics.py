@@ -65,6 +65,13 @@ def test_response_times_for_the_keys_tenant_only(world: dict[str, Any]) -> None:
     assert other["totals"]["first_response"]["count"] == 0
 
 
+def test_the_global_filters_reach_support_timing(world: dict[str, Any]) -> None:
+    body = get(world, "response-time-distribution", channel="instagram").json()
+    assert (body["totals"]["first_response"]["count"], body["totals"]["first_response"]["median"]) == (2, 660.0)
+    refused = get(world, "response-time-distribution", status="closed")
+    assert refused.status_code == 400 and refused.json()["message"].startswith("status:")
+
+
 def test_sla_compliance_uses_tenant_thresholds_and_overrides(world: dict[str, Any]) -> None:
     default = get(world, "sla-compliance").json()
     assert default["thresholds_seconds"]["first_response"] == 300

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from pulso.config import Settings
+from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
 from pulso.metrics.support_timing import (
     SlaThresholds,
@@ -109,6 +110,17 @@ def test_totals_with_hand_worked_percentiles(tenant: tuple[int, dict[str, int]])
     assert (resolution.count, resolution.mean, resolution.median) == (3, 3800.0, 3600.0)
     assert result.rows == {"first_response": [], "reply": [], "resolution": []}
     assert "bot time excluded" in result.definitions["first_response"]
+
+
+def test_the_global_filters(tenant: tuple[int, dict[str, int]]) -> None:
+    # channel instagram: the ig inbox, c3 and c4: first responses 420, 900 -> median 660; reply 1000
+    instagram = timing(tenant[0], filters=Filters(channels=("instagram",)))
+    assert (instagram.totals["first_response"].count, instagram.totals["first_response"].median) == (2, 660.0)
+    assert instagram.totals["reply"].median == 1000.0
+    # status open: c2 (240) and c5 (no reply yet); no resolution of an open conversation counts
+    still_open = timing(tenant[0], filters=Filters(statuses=("open",)))
+    assert (still_open.totals["first_response"].count, still_open.totals["first_response"].median) == (1, 240.0)
+    assert still_open.totals["resolution"].count == 0
 
 
 def test_business_hours_toggle(tenant: tuple[int, dict[str, int]]) -> None:

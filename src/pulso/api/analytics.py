@@ -17,21 +17,20 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from pulso.api.common import (
-    Agents,
     End,
+    FiltersDep,
     Format,
-    Inboxes,
     Scope,
     ScopeDep,
     SessionDep,
     Start,
-    Teams,
     answer,
     choice,
     csv_response,
     date_range,
 )
 from pulso.api.errors import InvalidInputError
+from pulso.metrics.filters import Filters
 from pulso.metrics.satisfaction import BREAKDOWNS as SATISFACTION_BREAKDOWNS
 from pulso.metrics.satisfaction import SatisfactionParams, satisfaction
 from pulso.metrics.support_timing import BREAKDOWNS as TIMING_BREAKDOWNS
@@ -49,9 +48,7 @@ def _timing_params(
     end: str | None,
     breakdown: str,
     business_hours: bool,
-    inbox: list[int] | None,
-    agent: list[int] | None,
-    team: list[int] | None,
+    filters: Filters,
 ) -> TimingParams:
     chosen = choice("breakdown", breakdown, TIMING_BREAKDOWNS)
     return TimingParams(
@@ -59,9 +56,10 @@ def _timing_params(
         scope.timezone,
         breakdown=chosen,  # type: ignore[arg-type]
         business_hours=business_hours,
-        inbox_ids=tuple(inbox or ()),
-        agent_ids=tuple(agent or ()),
-        team_ids=tuple(team or ()),
+        inbox_ids=filters.inbox_ids,
+        agent_ids=filters.agent_ids,
+        team_ids=filters.team_ids,
+        filters=replace(filters, inbox_ids=(), agent_ids=(), team_ids=()),
     )
 
 
@@ -73,17 +71,15 @@ def _timing_params(
 def response_time_distribution(
     scope: ScopeDep,
     session: SessionDep,
+    filters: FiltersDep,
     start: Start = None,
     end: End = None,
     breakdown: Annotated[str, Query(description=f"one of {', '.join(TIMING_BREAKDOWNS)}")] = "none",
     business_hours: bool = False,
-    inbox: Inboxes = None,
-    agent: Agents = None,
-    team: Teams = None,
     output: Format = "json",
 ) -> Response:
     choice("format", output, ("json", "csv"))
-    params = _timing_params(scope, start, end, breakdown, business_hours, inbox, agent, team)
+    params = _timing_params(scope, start, end, breakdown, business_hours, filters)
     result = support_timing(session, params)
     if output == "csv":
         rows = [
@@ -115,13 +111,11 @@ def response_time_distribution(
 def sla_compliance_endpoint(
     scope: ScopeDep,
     session: SessionDep,
+    filters: FiltersDep,
     start: Start = None,
     end: End = None,
     breakdown: Annotated[str, Query(description="none, agent, team or inbox")] = "none",
     business_hours: bool = False,
-    inbox: Inboxes = None,
-    agent: Agents = None,
-    team: Teams = None,
     first_response: Annotated[int | None, Query(gt=0, description="threshold override, seconds")] = None,
     next_response: Annotated[int | None, Query(gt=0, description="threshold override, seconds")] = None,
     resolution: Annotated[int | None, Query(gt=0, description="threshold override, seconds")] = None,
@@ -130,7 +124,7 @@ def sla_compliance_endpoint(
 ) -> Response:
     choice("format", output, ("json", "csv"))
     choice("breakdown", breakdown, ("none", "agent", "team", "inbox"))
-    params = _timing_params(scope, start, end, breakdown, business_hours, inbox, agent, team)
+    params = _timing_params(scope, start, end, breakdown, business_hours, filters)
     try:
         thresholds = SlaThresholds.from_settings(scope.settings)
     except ValueError as exc:
@@ -169,11 +163,10 @@ def sla_compliance_endpoint(
 def satisfaction_endpoint(
     scope: ScopeDep,
     session: SessionDep,
+    filters: FiltersDep,
     start: Start = None,
     end: End = None,
     breakdown: Annotated[str, Query(description=f"one of {', '.join(SATISFACTION_BREAKDOWNS)}")] = "none",
-    inbox: Inboxes = None,
-    agent: Agents = None,
     output: Format = "json",
 ) -> Response:
     choice("format", output, ("json", "csv"))
@@ -182,8 +175,9 @@ def satisfaction_endpoint(
         date_range(scope, start, end),
         scope.timezone,
         breakdown=chosen,  # type: ignore[arg-type]
-        inbox_ids=tuple(inbox or ()),
-        agent_ids=tuple(agent or ()),
+        inbox_ids=filters.inbox_ids,
+        agent_ids=filters.agent_ids,  # the agent the answer names
+        filters=replace(filters, inbox_ids=(), agent_ids=()),
     )
     result = satisfaction(session, params)
     groups = result.rows or [result.total]
@@ -211,16 +205,16 @@ def _team(
     session: PulsoSession,
     start: str | None,
     end: str | None,
-    inbox: list[int] | None,
-    team: list[int] | None,
+    filters: Filters,
     recontact_days: int,
 ) -> TeamResult:
     params = TeamParams(
         date_range(scope, start, end),
         scope.timezone,
-        inbox_ids=tuple(inbox or ()),
-        team_ids=tuple(team or ()),
+        inbox_ids=filters.inbox_ids,
+        team_ids=filters.team_ids,
         recontact_days=recontact_days,
+        filters=replace(filters, inbox_ids=(), team_ids=()),
     )
     return team_performance(session, params)
 
@@ -236,14 +230,13 @@ RecontactDays = Annotated[int, Query(ge=1, le=365, description="days after a res
 def team_performance_endpoint(
     scope: ScopeDep,
     session: SessionDep,
+    filters: FiltersDep,
     start: Start = None,
     end: End = None,
-    inbox: Inboxes = None,
-    team: Teams = None,
     output: Format = "json",
 ) -> Response:
     choice("format", output, ("json", "csv"))
-    result = _team(scope, session, start, end, inbox, team, 7)
+    result = _team(scope, session, start, end, filters, 7)
     fields = ["agent_id", "conversations", "open_now", "resolved", "resolved_first_contact"]
     fields += ["first_contact_resolution", "conversions", "conversions_per_day"]
     rows = [{name: getattr(agent, name) for name in fields} for agent in result.agents]
@@ -264,13 +257,12 @@ def team_performance_endpoint(
 def bot_performance_endpoint(
     scope: ScopeDep,
     session: SessionDep,
+    filters: FiltersDep,
     start: Start = None,
     end: End = None,
-    inbox: Inboxes = None,
-    team: Teams = None,
     recontact_days: RecontactDays = 7,
 ) -> Response:
-    result = _team(scope, session, start, end, inbox, team, recontact_days)
+    result = _team(scope, session, start, end, filters, recontact_days)
     bot, recontact = result.bot, result.recontact
     return answer(
         result,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select
 
+from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
 from pulso.store.models import Conversation, Feedback, Message
 from pulso.store.session import PulsoSession
@@ -51,6 +52,7 @@ class SatisfactionParams:
     breakdown: Breakdown = "none"
     inbox_ids: tuple[int, ...] = ()  # empty: every inbox (and answers without one)
     agent_ids: tuple[int, ...] = ()  # empty: every agent (and answers naming none)
+    filters: Filters = field(default_factory=Filters)  # the other global filters, over the conversation
 
     def __post_init__(self) -> None:
         if self.breakdown not in BREAKDOWNS:
@@ -143,7 +145,7 @@ def _filters(params: SatisfactionParams, agent: Any) -> list[Any]:
         found.append(Conversation.inbox_id.in_(params.inbox_ids))
     if params.agent_ids:
         found.append(agent.in_(params.agent_ids))
-    return found
+    return found + params.filters.conversation_conditions()
 
 
 def _answers(

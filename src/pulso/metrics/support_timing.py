@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, Integer, case, cast, func, literal, or_, select, true
 
+from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
 from pulso.store.models import Conversation, ConversationFactsRow
 from pulso.store.session import PulsoSession
@@ -61,6 +62,7 @@ class TimingParams:
     inbox_ids: tuple[int, ...] = ()
     agent_ids: tuple[int, ...] = ()  # the conversation's assignee
     team_ids: tuple[int, ...] = ()
+    filters: Filters = field(default_factory=Filters)  # the other global filters (channel, campaign, status...)
 
     def __post_init__(self) -> None:
         if self.breakdown not in BREAKDOWNS:
@@ -141,7 +143,7 @@ def _scope(params: TimingParams, start: datetime, end: datetime) -> list[Any]:
         found.append(Conversation.assignee_agent_id.in_(params.agent_ids))
     if params.team_ids:
         found.append(Conversation.team_id.in_(params.team_ids))
-    return found
+    return found + params.filters.conversation_conditions()
 
 
 def _group_key(session: PulsoSession, params: TimingParams, metric: Metric) -> Any:

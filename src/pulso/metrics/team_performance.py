@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Interval, and_, case, func, literal, select, true
 from sqlalchemy.orm import aliased
 
+from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
 from pulso.store.models import Contact, Conversation, ConversationFactsRow
 from pulso.store.session import PulsoSession
@@ -50,6 +51,7 @@ class TeamParams:
     inbox_ids: tuple[int, ...] = ()
     team_ids: tuple[int, ...] = ()
     recontact_days: int = 7
+    filters: Filters = field(default_factory=Filters)  # the other global filters, over the conversation
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)  # raises for an unknown zone
@@ -132,6 +134,7 @@ def _scope(params: TeamParams, start: datetime, end: datetime, conversation: Any
         found.append(conversation.inbox_id.in_(params.inbox_ids))
     if params.team_ids:
         found.append(conversation.team_id.in_(params.team_ids))
+    found += params.filters.conversation_conditions(conversation)
     return found
 
 
