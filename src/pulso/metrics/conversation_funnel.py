@@ -21,7 +21,7 @@ from pulso.metrics.conversation_stages import BREAKDOWNS, CUSTOMER, LEVELS, Brea
 from pulso.metrics.filters import Filters
 from pulso.metrics.funnel_rules import FunnelRules
 from pulso.metrics.overview import DateRange
-from pulso.metrics.support_timing import TimingStats, _stats
+from pulso.metrics.support_timing import TimingStats, percentile_stats
 from pulso.store.session import PulsoSession
 
 Unit = Literal["conversations", "people"]
@@ -277,11 +277,12 @@ def time_to_conversion(session: PulsoSession, params: ConversationFunnelParams) 
         .where(converted.c.customer_at.is_not(None))
         .subquery()
     )
-    total = ConversionTimes(None, _stats(session, values, grouped=False)[0], _histogram(session, values, False)[0])
+    overall = percentile_stats(session, values, grouped=False)[0]
+    total = ConversionTimes(None, overall, _histogram(session, values, False)[0])
     rows: list[ConversionTimes] = []
     if params.breakdown != "none":
         bins = _histogram(session, values, True)
-        rows = [ConversionTimes(s.key, s, bins[s.key]) for s in _stats(session, values, grouped=True)]
+        rows = [ConversionTimes(s.key, s, bins[s.key]) for s in percentile_stats(session, values, grouped=True)]
     return TimeToConversionResult(params, start, end, total, rows, int(undated))
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from pulso.metrics.filters import Filters
 from pulso.metrics.funnel_rules import AttributeValue, FunnelRules, OrderRule, StageRule
-from pulso.metrics.team_performance import _plus_days
+from pulso.metrics.team_performance import plus_days
 from pulso.store.models import Contact, Conversation, ConversationInsight, Inbox, Message, Order
 from pulso.store.session import PulsoSession
 
@@ -34,7 +34,7 @@ class StageSql:
         self.session = session
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self.rules = rules
-        self.window_end = _plus_days(session, Conversation.created_at, rules.window_days)
+        self.window_end = plus_days(session, Conversation.created_at, rules.window_days)
 
     def staged(
         self,

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, literal, select
 
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
-from pulso.metrics.support_timing import _stats
+from pulso.metrics.support_timing import percentile_stats
 from pulso.pipeline.gold.daily_metrics import local_day_totals
 from pulso.store.models import (
     Agent,
@@ -152,7 +152,7 @@ def _period(session: PulsoSession, params: SummaryParams, days: DateRange) -> di
         .where(*params.filters.conversation_conditions())
         .subquery()
     )
-    median = _stats(session, answered, grouped=False, only=("median",))[0].median
+    median = percentile_stats(session, answered, grouped=False, only=("median",))[0].median
     csat_answers, satisfied = session.execute(
         select(func.count(), func.count().filter(Feedback.score >= 4)).where(
             Feedback.kind == "csat",

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from pulso.metrics.conversation_stages import public_message, seconds_between
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
-from pulso.metrics.support_timing import TimingStats, _stats
+from pulso.metrics.support_timing import TimingStats, percentile_stats
 from pulso.store.models import Contact, Conversation, Message
 from pulso.store.session import PulsoSession
 
@@ -205,7 +205,7 @@ def _messages_until_conversion(
     found = {}
     for name in MESSAGE_COUNTS:
         values = select(literal(0).label("g"), per_customer.c[name].label("v")).subquery()
-        found[name] = _stats(session, values, grouped=False)[0]
+        found[name] = percentile_stats(session, values, grouped=False)[0]
     return found
 
 
@@ -256,8 +256,8 @@ def _gaps(session: PulsoSession, params: EngagementParams, start: datetime, end:
     )
     gap = seconds_between(session, pairs.c.at, pairs.c.prev_at)
     values = select(kind.label("g"), gap.label("v")).where(pairs.c.prev_at.is_not(None)).subquery()
-    by_kind = {stats.key: stats for stats in _stats(session, values, grouped=True)}
-    found = {"all": _stats(session, values, grouped=False)[0]}
+    by_kind = {stats.key: stats for stats in percentile_stats(session, values, grouped=True)}
+    found = {"all": percentile_stats(session, values, grouped=False)[0]}
     for name in GAP_KINDS:
         found[name] = by_kind.get(name) or TimingStats(name, 0, None, None, None, None, None)
     return found

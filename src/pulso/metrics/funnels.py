@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from pulso.metrics import funnel_sql
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
-from pulso.metrics.support_timing import _interpolate
+from pulso.metrics.support_timing import interpolate
 from pulso.store.session import PulsoSession
 
 Order = Literal["sequential", "strict", "any"]
@@ -355,4 +355,4 @@ def _percentile(ranks: dict[int, float] | None, n: int, name: str) -> float | No
     if not ranks or not n:
         return None
     num, den = funnel_sql.PERCENTILES[name]
-    return _interpolate(ranks, n, num, den)
+    return interpolate(ranks, n, num, den)

@@ -107,8 +107,8 @@ def support_timing(session: PulsoSession, params: TimingParams) -> TimingResult:
     rows: dict[Metric, list[TimingStats]] = {}
     for metric in METRICS:
         values = _values(session, params, metric, start, end)
-        totals[metric] = _stats(session, values, grouped=False)[0]
-        rows[metric] = _stats(session, values, grouped=True) if params.breakdown != "none" else []
+        totals[metric] = percentile_stats(session, values, grouped=False)[0]
+        rows[metric] = percentile_stats(session, values, grouped=True) if params.breakdown != "none" else []
     return TimingResult(params, start, end, totals, rows)
 
 
@@ -128,7 +128,7 @@ def heatmap(session: PulsoSession, params: TimingParams) -> list[HeatmapCell]:
         ).all()
     )
     values = _values(session, params, "first_response", start, end, key=cell)
-    medians = {s.key: s.median for s in _stats(session, values, grouped=True, only=("median",))}
+    medians = {s.key: s.median for s in percentile_stats(session, values, grouped=True, only=("median",))}
     return [
         HeatmapCell(int(g) // 100, int(g) % 100, int(n), medians.get(str(g)))
         for g, n in sorted(counts.items(), key=lambda item: int(item[0]))
@@ -187,11 +187,12 @@ def _values(
     return base.add_columns(reply.label("v")).join(element, true()).where(reply.is_not(None)).subquery()
 
 
-def _stats(
+def percentile_stats(
     session: PulsoSession, values: Any, *, grouped: bool, only: tuple[str, ...] = tuple(PERCENTILES)
 ) -> list[TimingStats]:
-    """Count, mean and percentiles per group in one pass: each value is ranked within its group, and only the
-    first rank (which carries the group's count and mean) and the ranks the percentiles need come back."""
+    """Count, mean and percentiles of ``values`` (a subquery with columns g, the group, and v, the value) per group
+    or over all, in one pass: each value is ranked within its group, and only the first rank (which carries the
+    group's count and mean) and the ranks the percentiles need come back. Shared by every metric with percentiles."""
     group = values.c.g if grouped else literal(0)
     ranked = select(
         group.label("g"),
@@ -214,7 +215,7 @@ def _stats(
     stats = []
     for g in sorted(summary, key=lambda key: (key is None, key if key is not None else 0)):
         n, mean = summary[g]
-        percentiles = {name: _interpolate(picked[g], n, *PERCENTILES[name]) for name in only}
+        percentiles = {name: interpolate(picked[g], n, *PERCENTILES[name]) for name in only}
         key = None if not grouped or g is None else str(g)
         stats.append(
             TimingStats(
@@ -232,7 +233,7 @@ def _stats(
     return stats
 
 
-def _interpolate(ranks: dict[int, float], n: int, num: int, den: int) -> float:
+def interpolate(ranks: dict[int, float], n: int, num: int, den: int) -> float:
     """The percentile num/den of n sorted values, from the values at ranks (1-based) floor(p(n-1))+1 and the next."""
     position = (n - 1) * num / den
     low = int((n - 1) * num // den)

@@ -203,7 +203,7 @@ def _bot(session: PulsoSession, params: TeamParams, start: datetime, end: dateti
 def _recontact(session: PulsoSession, params: TeamParams, start: datetime, end: datetime) -> Recontact:
     later = aliased(Conversation)
     resolved = and_(Conversation.status == "resolved", Conversation.resolved_at.is_not(None))
-    window = _plus_days(session, Conversation.resolved_at, params.recontact_days)
+    window = plus_days(session, Conversation.resolved_at, params.recontact_days)
     again = (
         select(later.id)
         .where(later.contact_id == Conversation.contact_id, later.id != Conversation.id)
@@ -218,7 +218,7 @@ def _recontact(session: PulsoSession, params: TeamParams, start: datetime, end: 
     return Recontact(int(base), int(recontacted))
 
 
-def _plus_days(session: PulsoSession, column: Any, days: int) -> Any:
+def plus_days(session: PulsoSession, column: Any, days: int) -> Any:
     """``column`` + ``days`` in SQL, comparable with stored timestamps on either database."""
     if session.get_bind().dialect.name == "postgresql":
         return column + literal(timedelta(days=days), Interval())
