@@ -9,38 +9,30 @@ to go through the trial (subscription at trial end, 5-16 days after signup).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from pulso.demo import seed_demo
 from pulso.demo.effects import FUNNEL_STEP_PROBABILITIES, FUNNEL_STEPS, LARGEST_DROP
 from pulso.metrics.funnels import FunnelParams, FunnelStep, dropped, funnel
 from pulso.metrics.overview import DateRange
-from pulso.store.engine import app_engine, dispose_engines
+from pulso.store.engine import app_engine
 from pulso.store.models import Tenant
 from pulso.store.session import platform_session, tenant_session
-from tests.demo.helpers import END_DATE, SEED, sqlite_copy
+from tests.demo.helpers import END_DATE, SeededDemo
 
 RANGE = DateRange(END_DATE - timedelta(days=182), END_DATE - timedelta(days=31))
 
 
 @pytest.fixture(scope="module")
-def insightos(
-    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path
-) -> Iterator[tuple[int, str, Any]]:
-    settings = sqlite_copy(migrated_sqlite_template, tmp_path_factory.mktemp("demo-funnel") / "data")
-    seed_demo("small", SEED, end_date=END_DATE, settings=settings, progress=False)
-    engine = app_engine(settings)
+def insightos(seeded: SeededDemo) -> tuple[int, str, Any]:
+    """The session's small demo (tests/demo/conftest.py), read only."""
+    engine = app_engine(seeded.settings)
     with platform_session(engine=engine) as session:
         tenant = session.scalars(select(Tenant).where(Tenant.slug == "insightos")).one()
-        tenant_id, timezone = tenant.id, tenant.timezone
-    yield tenant_id, timezone, engine
-    dispose_engines()
+        return tenant.id, tenant.timezone, engine
 
 
 def test_the_funnel_finds_the_largest_drop_at_verified_to_project_created(insightos: tuple[int, str, Any]) -> None:
