@@ -39,7 +39,6 @@ from pulso.metrics.team_performance import TeamParams, TeamResult, team_performa
 from pulso.store.session import PulsoSession
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
-MAX_DAYS = 731
 
 
 def _timing_params(
