@@ -174,7 +174,7 @@ def test_active_users_and_playbook(world: dict[str, Any]) -> None:
         (
             "playbook",
             {"status": "closed"},
-            "status: status must be one of open, resolved, pending, snoozed, got 'closed'",
+            "status: must be one of open, resolved, pending, snoozed, got 'closed'",
         ),
     ],
 )

@@ -96,7 +96,7 @@ def test_csv_exports(world: dict[str, Any]) -> None:
         ("conversion-funnel", {"breakdown": "hour"}, "breakdown: must be one of none, inbox, channel"),
         ("abandonment-analysis", {"format": "xml"}, "format: must be one of json, csv, got 'xml'"),
         ("time-to-conversion", {"end": "2025-02-30"}, "end: not a date (YYYY-MM-DD): '2025-02-30'"),
-        ("time-to-conversion", {"status": "closed"}, "status: status must be one of open, resolved, pending, snoozed"),
+        ("time-to-conversion", {"status": "closed"}, "status: must be one of open, resolved, pending, snoozed"),
     ],
 )  # fmt: skip
 def test_bad_parameters_say_what_is_wrong(

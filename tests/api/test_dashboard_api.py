@@ -82,7 +82,7 @@ def test_realtime(world: dict[str, Any]) -> None:
         ("trends", {"period": "30"}, "period: expected a number of days"),
         ("trends", {"period": "400d"}, "period: expected a number of days"),
         ("trends", {"interval": "hour"}, "interval: must be one of day, week, month"),
-        ("summary", {"status": "closed"}, "status: status must be one of"),
+        ("summary", {"status": "closed"}, "status: must be one of"),
         ("summary", {"start": "2025-13-01"}, "start: not a date"),
         ("summary", {"format": "xml"}, "format: must be one of json, csv"),
     ],

@@ -120,7 +120,7 @@ def test_funnel_csv(world: dict[str, Any]) -> None:
         ("funnel", {"source": "lifecycle", "steps": ["lead", "first_seen"]}, "steps: lifecycle steps go in the order"),
         ("funnel", {"start": "2025-03-08"}, "start: 2025-03-08 is after end 2025-03-07"),
         ("funnel", {"format": "xml"}, "format: must be one of json, csv, got 'xml'"),
-        ("funnel", {"status": "closed"}, "status: status must be one of"),
+        ("funnel", {"status": "closed"}, "status: must be one of"),
         ("funnel/dropped", {"step": 3}, "step: from 1 to 2 (the last step has no next one), got 3"),
         ("funnel/dropped", {}, "step: the number of a step (1 .. 2), got None"),
         ("funnel/dropped", {"step": 1, "limit": 0}, "limit: from 1 to 1000, got 0"),

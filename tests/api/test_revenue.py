@@ -109,10 +109,10 @@ def test_csv_exports(world: dict[str, Any]) -> None:
         ("roi-by-channel", {"format": "xml"}, "format: must be one of json, csv, got 'xml'"),
         ("acquisition-cohorts", {"period": "day"}, "period: must be one of month, week, got 'day'"),
         ("acquisition-cohorts", {"breakdown": "city"}, "breakdown: must be one of none, channel, campaign, got 'city'"),
-        ("conversion-rate", {"segment": "inbox"}, "segment: segment must be one of first_touch_channel"),
-        ("conversion-rate", {"segment": "attribute:"}, "segment: segment must be one of first_touch_channel"),
+        ("conversion-rate", {"segment": "inbox"}, "segment: must be one of first_touch_channel"),
+        ("conversion-rate", {"segment": "attribute:"}, "segment: must be one of first_touch_channel"),
         ("revenue", {"end": "2025-02-30"}, "end: not a date (YYYY-MM-DD): '2025-02-30'"),
-        ("revenue", {"status": "closed"}, "status: status must be one of open, resolved, pending, snoozed"),
+        ("revenue", {"status": "closed"}, "status: must be one of open, resolved, pending, snoozed"),
     ],
 )
 def test_bad_parameters_say_what_is_wrong(

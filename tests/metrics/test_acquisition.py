@@ -126,7 +126,7 @@ def test_conversion_rate_and_filters(tenant: int) -> None:
 
 
 def test_bad_parameters_say_what_is_wrong() -> None:
-    with pytest.raises(ValueError, match="segment must be one of first_touch_channel"):
+    with pytest.raises(ValueError, match="segment: must be one of first_touch_channel"):
         ConversionParams(MARCH, TZ, segment="inbox")
     with pytest.raises(ValueError, match="attribute:<key>"):
         ConversionParams(MARCH, TZ, segment="attribute:x'; drop")

@@ -152,7 +152,7 @@ def filters(
             ai_classes=tuple(ai_class or ()),
         )
     except ValueError as exc:
-        raise InvalidInputError(f"status: {exc}") from None
+        raise InvalidInputError(str(exc)) from None
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]

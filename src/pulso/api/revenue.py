@@ -168,7 +168,7 @@ def conversion_endpoint(
     try:
         params = ConversionParams(date_range(scope, start, end), scope.timezone, segment, filters)
     except ValueError as exc:
-        raise InvalidInputError(f"segment: {exc}") from None
+        raise InvalidInputError(str(exc)) from None
     result = conversion_rate(session, params)
     rows = [{"key": r.key, "leads": r.leads, "converted": r.converted, "rate": r.rate} for r in result.rows]
     if output == "csv":

@@ -26,16 +26,16 @@ from pulso.metrics.attribution import (
     fold,
     in_range,
     live_contacts,
-    local_day,
-    local_day_key,
     periods_elapsed,
     ratio,
 )
+from pulso.metrics.calendar import period_start, shift
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
 from pulso.store.models import Contact, Order
 from pulso.store.models.silver import REVENUE_STATUSES
 from pulso.store.session import PulsoSession
+from pulso.store.sqltime import local_day, local_day_key
 
 CohortBreakdown = Literal["none", "channel", "campaign"]
 COHORT_BREAKDOWNS: tuple[CohortBreakdown, ...] = ("none", "channel", "campaign")
@@ -135,7 +135,7 @@ def acquisition_cohorts(session: PulsoSession, params: CohortParams) -> CohortRe
     scope = [live_contacts(), *params.filters.contact_conditions(), in_range(Contact.became_customer_at, start, end)]
 
     def cohort_of(day_key: Any) -> date:
-        return _period_start(local_day(day_key, zone), params.period)
+        return period_start(local_day(day_key, zone), params.period)
 
     customers = fold(
         [
@@ -161,7 +161,7 @@ def acquisition_cohorts(session: PulsoSession, params: CohortParams) -> CohortRe
         if params.breakdown != "none" and not cost.matched:
             unmatched += float(cost.cost)
             continue
-        spent = (_period_start(cost.day, params.period), cost.key(params.breakdown))
+        spent = (period_start(cost.day, params.period), cost.key(params.breakdown))
         spend[spent] = spend.get(spent, 0.0) + float(cost.cost)
 
     cohorts = []
@@ -181,14 +181,8 @@ def acquisition_cohorts(session: PulsoSession, params: CohortParams) -> CohortRe
     return CohortResult(params, start, end, as_of, cohorts, unmatched)
 
 
-def _period_start(day: date, period: Period) -> date:
-    return day.replace(day=1) if period == "month" else day - timedelta(days=day.weekday())
-
-
 def _period_end(start: date, period: Period) -> date:
-    if period == "week":
-        return start + timedelta(days=6)
-    return (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return shift(start, period, 1) - timedelta(days=1)
 
 
 def _shift(moment: datetime, periods: int, period: Period) -> datetime:
@@ -232,7 +226,7 @@ class ConversionParams:
         name, _, attribute = self.segment.partition(":")
         if name != "attribute" or not ATTRIBUTE_KEY.fullmatch(attribute):
             raise ValueError(
-                f"segment must be one of {', '.join(SEGMENTS)} or attribute:<key> (letters, digits, _ . -), "
+                f"segment: must be one of {', '.join(SEGMENTS)} or attribute:<key> (letters, digits, _ . -), "
                 f"got {self.segment!r}"
             )
 

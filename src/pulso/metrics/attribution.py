@@ -17,12 +17,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, extract, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, cast, extract, func, literal, or_, select
 
 from pulso.metrics.filters import Filters
 from pulso.store.models import Campaign, CampaignSpend, Contact
@@ -162,25 +161,6 @@ def periods_elapsed(session: PulsoSession, later: Any, earlier: Any, period: Per
         earlier_month, earlier_rest = parts(earlier)
         elapsed = later_month - earlier_month - case((later_rest < earlier_rest, 1), else_=0)
     return case((later < earlier, 0), else_=elapsed)
-
-
-def local_day_key(session: PulsoSession, column: Any, timezone: str) -> Any:
-    """A group key from which the local day of ``column`` follows: the local date on PostgreSQL, a 15-minute UTC
-    bucket on SQLite (every real UTC offset is a multiple of 15 minutes); :func:`local_day` reads either."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone(timezone, column), Date())
-    minute = cast(func.strftime("%M", column), Integer) / 15 * 15
-    return func.strftime("%Y-%m-%d %H:", column).concat(func.printf("%02d", minute))
-
-
-def local_day(key: Any, zone: ZoneInfo) -> date:
-    if isinstance(key, str):
-        return datetime.strptime(key, "%Y-%m-%d %H:%M").replace(tzinfo=UTC).astimezone(zone).date()
-    if isinstance(key, datetime):
-        return key.date()
-    if isinstance(key, date):
-        return key
-    raise TypeError(f"not a local day key: {key!r}")
 
 
 def fold(rows: Iterable[Sequence[Any]], width: int) -> dict[Any, list[float]]:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, literal, select
 
+from pulso.metrics.calendar import period_start
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
 from pulso.metrics.support_timing import percentile_stats
@@ -291,26 +292,18 @@ def trends(session: PulsoSession, params: TrendsParams) -> TrendsResult:
     """Each series per day, week or month of the range, with the previous period's totals to compare."""
     daily = _daily(session, params, params.date_range)
     previous = _daily(session, params, params.date_range.previous())
-    periods = sorted({_period_start(day, params.interval) for day in params.date_range.dates()})
+    periods = sorted({period_start(day, params.interval) for day in params.date_range.dates()})
     index = {start: i for i, start in enumerate(periods)}
     series: dict[str, tuple[float, ...]] = {}
     for name in SERIES:
         sums = [0.0] * len(periods)
         for day, value in daily[name].items():
-            sums[index[_period_start(day, params.interval)]] += value
+            sums[index[period_start(day, params.interval)]] += value
         series[name] = tuple(sums)
     start, end = params.date_range.utc_bounds(params.timezone)
     source: Literal["gold", "silver"] = "silver" if params.filters.active else "gold"
     totals = {name: sum(values.values()) for name, values in previous.items()}
     return TrendsResult(params, start, end, source, tuple(periods), series, totals)
-
-
-def _period_start(day: date, interval: Interval) -> date:
-    if interval == "week":
-        return day - timedelta(days=day.weekday())
-    if interval == "month":
-        return day.replace(day=1)
-    return day
 
 
 def _daily(session: PulsoSession, params: TrendsParams, days: DateRange) -> dict[str, dict[date, float]]:

@@ -39,7 +39,7 @@ class Filters:
     def __post_init__(self) -> None:
         for status in self.statuses:
             if status not in CONVERSATION_STATUSES:
-                raise ValueError(f"status must be one of {', '.join(CONVERSATION_STATUSES)}, got {status!r}")
+                raise ValueError(f"status: must be one of {', '.join(CONVERSATION_STATUSES)}, got {status!r}")
 
     @property
     def active(self) -> dict[str, tuple[Any, ...]]:

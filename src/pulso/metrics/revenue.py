@@ -26,8 +26,6 @@ from pulso.metrics.attribution import (
     fold,
     in_range,
     live_contacts,
-    local_day,
-    local_day_key,
     periods_elapsed,
     ratio,
 )
@@ -36,6 +34,7 @@ from pulso.metrics.overview import DateRange
 from pulso.store.models import Contact, Order
 from pulso.store.models.silver import REVENUE_STATUSES
 from pulso.store.session import PulsoSession
+from pulso.store.sqltime import local_day, local_day_key
 
 DEFINITIONS = {
     "attribution": ATTRIBUTION,

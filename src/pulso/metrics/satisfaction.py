@@ -14,16 +14,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, func, literal, select
+from sqlalchemy import and_, case, func, literal, select
 
+from pulso.metrics.calendar import period_start
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
 from pulso.store.models import Conversation, Feedback, Message
 from pulso.store.session import PulsoSession
+from pulso.store.sqltime import local_day, local_day_key
 
 Breakdown = Literal["none", "agent", "inbox", "day", "week", "month"]
 BREAKDOWNS: tuple[Breakdown, ...] = ("none", "agent", "inbox", "day", "week", "month")
@@ -133,10 +135,7 @@ def _bucket(session: PulsoSession, params: SatisfactionParams, column: Any, agen
         return Conversation.inbox_id
     if params.breakdown not in PERIODS:
         return literal(None)
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone(params.timezone, column), Date())
-    minute = cast(func.strftime("%M", column), Integer) / 15 * 15
-    return func.strftime("%Y-%m-%d %H:", column).concat(func.printf("%02d", minute))
+    return local_day_key(session, column, params.timezone)
 
 
 def _filters(params: SatisfactionParams, agent: Any) -> list[Any]:
@@ -191,14 +190,6 @@ def _surveys(
     return [(row[0], Satisfaction(None, surveys_sent=int(row[1]))) for row in session.execute(query).all()]
 
 
-def _period_start(day: date, breakdown: str) -> date:
-    if breakdown == "week":
-        return day - timedelta(days=day.weekday())  # ISO weeks start on Monday
-    if breakdown == "month":
-        return day.replace(day=1)
-    return day
-
-
 def _fold(groups: dict[Any, Satisfaction], params: SatisfactionParams) -> list[Satisfaction]:
     """Groups keyed as the breakdown names them: ids as text, periods by their first local day (ISO)."""
     if params.breakdown not in PERIODS:
@@ -208,8 +199,6 @@ def _fold(groups: dict[Any, Satisfaction], params: SatisfactionParams) -> list[S
     zone = ZoneInfo(params.timezone)
     periods: dict[date, Satisfaction] = defaultdict(lambda: Satisfaction(None))
     for key, counts in groups.items():
-        if isinstance(key, str):  # SQLite: a 15-minute UTC bucket
-            key = datetime.strptime(key, "%Y-%m-%d %H:%M").replace(tzinfo=UTC).astimezone(zone).date()
-        start = _period_start(key, params.breakdown)
+        start = period_start(local_day(key, zone), params.breakdown)  # type: ignore[arg-type]
         periods[start] = periods[start] + counts
     return [replace(periods[start], key=start.isoformat()) for start in sorted(periods)]

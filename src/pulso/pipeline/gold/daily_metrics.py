@@ -13,12 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, Integer, cast, delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 
 from pulso.pipeline.registry import Job, register
 from pulso.store.models import Contact, Conversation, DailyMetric, Event, Message, Order, Tenant
 from pulso.store.models.silver import REVENUE_STATUSES
 from pulso.store.session import PulsoSession
+from pulso.store.sqltime import local_day, local_day_key
 
 METRICS: dict[str, tuple[Any, Any, tuple[ColumnElement[bool], ...]]] = {
     # metric: (timestamp column, aggregate, filters)
@@ -41,19 +42,13 @@ def local_day_totals(
     zone: ZoneInfo,
 ) -> dict[date, float]:
     """``aggregate`` per local day of ``column`` (from ``start_utc`` on), in SQL on both databases."""
-    if session.get_bind().dialect.name == "postgresql":
-        bucket: Any = cast(func.timezone(zone.key, column), Date())
-    else:
-        minute = cast(func.strftime("%M", column), Integer) / 15 * 15
-        bucket = func.strftime("%Y-%m-%d %H:", column).concat(func.printf("%02d", minute))
+    bucket = local_day_key(session, column, zone.key)
     query = select(bucket.label("bucket"), aggregate.label("value")).where(column.is_not(None), *filters)
     if start_utc is not None:
         query = query.where(column >= start_utc)
     totals: dict[date, float] = defaultdict(float)
     for key, value in session.execute(query.group_by(bucket)).all():
-        if isinstance(key, str):
-            key = datetime.strptime(key, "%Y-%m-%d %H:%M").replace(tzinfo=UTC).astimezone(zone).date()
-        totals[key] += float(value)
+        totals[local_day(key, zone)] += float(value)
     return totals
 
 
