@@ -22,6 +22,7 @@ import uuid
 from datetime import date
 
 import httpx
+import uvicorn
 from sqlalchemy import create_engine, select, text
 
 PG = "postgresql+psycopg://{user}@127.0.0.1:5432/{db}"
@@ -68,9 +69,7 @@ def prepare(size: str) -> tuple[str, float, float]:
         return create_key(session, tenant_id=tenant_id, kind="read")[1], seeded, piped
 
 
-def serve() -> tuple[object, str]:
-    import uvicorn
-
+def serve() -> tuple[uvicorn.Server, str]:
     from pulso.api.app import create_app
     from pulso.config import get_settings
 
@@ -108,7 +107,8 @@ def main() -> None:
     store = f"pulso_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{store}"'))
-    server = None
+    server: uvicorn.Server | None = None
+    figures: dict[str, float] = {}
     try:
         with tempfile.TemporaryDirectory() as directory:
             configure(directory, store)
@@ -123,14 +123,13 @@ def main() -> None:
                     "dashboard_trends_90d": ("/api/v1/metrics/dashboard/trends", [("period", "90d")]),
                     "dashboard_realtime": ("/api/v1/metrics/dashboard/realtime", []),
                 }
-                figures = {}
                 for name, (path, params) in cases.items():
                     times = latencies(client, path, params, args.requests)
                     figures[name] = p95(times)
                     print(f"{name:28} median {statistics.median(times):7.1f} ms   p95 {figures[name]:7.1f} ms")
     finally:
         if server is not None:
-            server.should_exit = True  # type: ignore[attr-defined]
+            server.should_exit = True
             time.sleep(0.3)
         from pulso.store.engine import dispose_engines
 

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, literal, select
 
 from pulso.metrics.calendar import period_start
 from pulso.metrics.filters import Filters
-from pulso.metrics.overview import DateRange
+from pulso.metrics.overview import DateRange, change
 from pulso.metrics.support_timing import percentile_stats
 from pulso.pipeline.gold.daily_metrics import local_day_totals
 from pulso.store.models import (
@@ -87,12 +87,7 @@ class SummaryKpi:
 
     @property
     def change(self) -> float | None:
-        """Ratios and scores change in points (0.05 = five percentage points); everything else relatively."""
-        if self.value is None or self.previous is None:
-            return None
-        if self.unit in ("ratio", "score"):
-            return self.value - self.previous
-        return (self.value - self.previous) / abs(self.previous) if self.previous else None
+        return change(self.value, self.previous, in_points=self.unit in ("ratio", "score"))
 
     @property
     def higher_is_better(self) -> bool:

@@ -95,6 +95,16 @@ class OverviewParams:
         return cls(tenant_id, DateRange.last_days(days, today=today or today_in(timezone)), timezone)
 
 
+def change(value: float | None, previous: float | None, *, in_points: bool) -> float | None:
+    """From ``previous`` to ``value``: in points for ratios and scores (0.05 = five percentage points), otherwise
+    relatively (none from zero)."""
+    if value is None or previous is None:
+        return None
+    if in_points:
+        return value - previous
+    return (value - previous) / abs(previous) if previous else None
+
+
 @dataclass(frozen=True)
 class Kpi:
     """One KPI for the range and for the previous period of equal length (None: nothing to measure)."""
@@ -112,14 +122,7 @@ class Kpi:
 
     @property
     def change(self) -> float | None:
-        """Ratios change in points (0.05 = five percentage points); counts and durations relatively."""
-        if self.value is None or self.previous is None:
-            return None
-        if self.unit == "ratio":
-            return self.value - self.previous
-        if self.previous == 0:
-            return None
-        return (self.value - self.previous) / self.previous
+        return change(self.value, self.previous, in_points=self.unit == "ratio")
 
     @property
     def change_is_good(self) -> bool | None:
