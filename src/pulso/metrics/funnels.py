@@ -1,24 +1,25 @@
 """Funnels over tracked events or contact lifecycle moments: per-step counts, conversion, drop-off, time to convert.
 
 A query object (STYLE.md point 7): :class:`FunnelParams` in, :class:`FunnelResult` out, carrying the resolved range
-and the definitions used. The whole funnel runs as one SQL statement (a CTE chain, :mod:`pulso.metrics.funnel_sql`)
-on SQLite and PostgreSQL alike; Python only interpolates the percentiles from the ranks the database picked and
-derives the ratios from the counts.
+and the definitions used. The database reads the candidate rows, filtered, with one bit per step they match
+(:mod:`pulso.metrics.funnel_sql`, the same on SQLite and PostgreSQL); numpy matches the attempts in a few array
+passes (:mod:`pulso.metrics.funnel_match`); this module counts, times and groups them.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pulso.metrics import funnel_sql
+import numpy as np
+
+from pulso.metrics import funnel_match, funnel_sql
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
-from pulso.metrics.support_timing import interpolate
+from pulso.metrics.support_timing import PERCENTILES, interpolate
 from pulso.store.session import PulsoSession
 
 Order = Literal["sequential", "strict", "any"]
@@ -32,6 +33,7 @@ BREAKDOWN_PREFIXES = ("property:", "attribute:")
 # the lifecycle moments, in their order: step name -> contacts column
 LIFECYCLE_STEPS = {"first_seen": "first_seen_at", "lead": "became_lead_at", "customer": "became_customer_at"}
 MAX_STEPS = 10
+MAX_EXCLUSIONS = 10  # steps and exclusions share one 64-bit mask per row
 MAX_WINDOW = timedelta(days=365)
 DEFAULT_WINDOW = timedelta(days=14)
 # histogram edges of the time to convert, in seconds; those below the conversion window are used, the last bin
@@ -154,6 +156,8 @@ class FunnelParams:
             for window in self.step_windows:
                 if window is not None and not timedelta(minutes=1) <= window <= MAX_WINDOW:
                     raise ValueError("step_window: from 1 minute to 365 days, or none")
+        if len(self.exclusions) > MAX_EXCLUSIONS:
+            raise ValueError(f"exclude: at most {MAX_EXCLUSIONS} exclusions, got {len(self.exclusions)}")
         for exclusion in self.exclusions:
             if not 1 <= exclusion.from_step < exclusion.to_step <= n:
                 raise ValueError(
@@ -262,21 +266,62 @@ class DroppedPerson:
 def funnel(session: PulsoSession, params: FunnelParams) -> FunnelResult:
     start, end = params.date_range.utc_bounds(params.timezone)
     edges = _edges(params.conversion_window)
-    query = funnel_sql.FunnelQuery(session, params, start, end)
-    counts: dict[Any, dict[int, int]] = defaultdict(dict)
-    ranks: dict[tuple[Any, int], dict[int, float]] = defaultdict(dict)
-    bins: dict[Any, dict[int, int]] = defaultdict(dict)
-    for kind, group, k, x, y in session.execute(query.summary([edge * 1000 for edge in edges])).all():
-        if kind == "n":
-            counts[group][int(k)] = int(x)
-        elif kind == "p":
-            ranks[(group, int(k))][int(x)] = int(y) / 1000
-        else:
-            bins[group][int(k)] = int(x)
-    total = _series(params, None, counts.get(None, {}), ranks, bins.get(None, {}), edges)
-    groups = [_series(params, g, counts[g], ranks, bins.get(g, {}), edges) for g in counts if g is not None]
+    candidates = funnel_sql.read(session, params, start, end)
+    attempts = funnel_match.match(candidates.rows, _rules(params, start, end))
+    units = _units(params, attempts)
+    total = _series(params, None, False, attempts, units, edges)
+    if params.breakdown == "none":
+        return FunnelResult(params, start, end, total)
+    index: dict[str | None, int] = {}
+    codes = np.array([index.setdefault(v, len(index)) for v in _values(session, params, candidates, attempts, units)])
+    sizes = np.bincount(codes, minlength=len(index)) if len(index) else np.zeros(0, dtype=np.int64)
+    # by size, then by value with '(none)' first, as the labels sort
+    ranked = sorted(index, key=lambda v: (-sizes[index[v]], "0" if v is None else "1" + v))
+    kept = ranked[: params.breakdown_limit]
+    groups = [_series(params, v, False, attempts, units[codes == index[v]], edges) for v in kept]
+    if len(ranked) > len(kept):
+        rest = ~np.isin(codes, [index[v] for v in kept])
+        groups.append(_series(params, None, True, attempts, units[rest], edges))
     groups.sort(key=lambda s: (s.other, -s.steps[0].count, s.label))
     return FunnelResult(params, start, end, total, tuple(groups))
+
+
+def _rules(params: FunnelParams, start: datetime, end: datetime) -> funnel_match.Rules:
+    def ms(window: timedelta | None) -> int | None:
+        return None if window is None else int(window.total_seconds() * 1000)
+
+    return funnel_match.Rules(
+        n_steps=len(params.steps),
+        order=params.order,
+        window_ms=int(params.conversion_window.total_seconds() * 1000),
+        step_windows_ms=tuple(ms(w) for w in params.step_windows),
+        exclusions=tuple((x.from_step, x.to_step) for x in params.exclusions),
+        start_ms=int(start.timestamp() * 1000),
+        end_ms=int(end.timestamp() * 1000),
+    )
+
+
+def _units(params: FunnelParams, attempts: funnel_match.Attempts) -> np.ndarray:
+    """What is counted: every attempt, or each person's best one (indices into ``attempts``)."""
+    if params.count == "uniques":
+        return funnel_match.best_per_person(attempts)
+    return np.arange(len(attempts.reached))
+
+
+def _values(
+    session: PulsoSession,
+    params: FunnelParams,
+    candidates: funnel_sql.Candidates,
+    attempts: funnel_match.Attempts,
+    units: np.ndarray,
+) -> list[str | None]:
+    """Each unit's breakdown value: its step-1 row's (property, lifecycle) or its contact's."""
+    first = attempts.first[units]
+    if candidates.value is not None:
+        return [None if v is None else str(v) for v in candidates.value[first].tolist()]
+    contacts = candidates.contact[first]
+    known = funnel_sql.contact_values(session, params, contacts)
+    return [known.get(c) for c in contacts.tolist()]
 
 
 @dataclass(frozen=True)
@@ -294,12 +339,27 @@ def dropped(session: PulsoSession, params: FunnelParams, step: int, limit: int =
     if not 1 <= step < len(params.steps):
         raise ValueError(f"step: from 1 to {len(params.steps) - 1} (the last step has no next one), got {step}")
     start, end = params.date_range.utc_bounds(params.timezone)
-    query = funnel_sql.FunnelQuery(session, params, start, end)
+    candidates = funnel_sql.read(session, params, start, end)
+    attempts = funnel_match.match(candidates.rows, _rules(params, start, end))
+    best = funnel_match.best_per_person(attempts)
+    stopped = best[attempts.reached[best] == step]
+    people = []
+    for unit in stopped.tolist():
+        row = int(attempts.first[unit])
+        contact = int(candidates.contact[row])
+        key = str(contact) if contact >= 0 else funnel_sql.ANONYMOUS + str(candidates.anonymous[row])
+        people.append((-int(attempts.at[unit, step - 1]), key, contact, candidates.anonymous[row]))
+    people.sort()  # the newest first, then by person key
+    people = people[:limit]
+    details = funnel_sql.contact_details(session, [contact for _, _, contact, _ in people if contact >= 0])
     found = []
-    for contact_id, person, at_ms, name, email in session.execute(query.dropped(step, limit)).all():
-        anonymous = str(person)[len(funnel_sql.ANONYMOUS) :] if contact_id is None else None
-        reached = datetime.fromtimestamp(int(at_ms) / 1000, UTC)
-        found.append(DroppedPerson(contact_id, anonymous, name, email, reached))
+    for at_ms, _, contact, anonymous in people:
+        name, email = details.get(contact, (None, None))
+        reached = datetime.fromtimestamp(-at_ms / 1000, UTC)
+        if contact >= 0:
+            found.append(DroppedPerson(contact, None, name, email, reached))
+        else:
+            found.append(DroppedPerson(None, str(anonymous), None, None, reached))
     return DroppedResult(params, start, end, step, tuple(found))
 
 
@@ -310,18 +370,26 @@ def _edges(window: timedelta) -> tuple[int, ...]:
 
 def _series(
     params: FunnelParams,
-    group: Any,
-    counts: dict[int, int],
-    ranks: dict[tuple[Any, int], dict[int, float]],
-    bins: dict[int, int],
+    value: str | None,
+    other: bool,
+    attempts: funnel_match.Attempts,
+    units: np.ndarray,
     edges: tuple[int, ...],
 ) -> FunnelSeries:
-    """One group's funnel from its counts per step (k = N + 1: the converted), ranks and histogram bins."""
+    """One group's funnel from its units (indices into ``attempts``)."""
     n = len(params.steps)
-    first = counts.get(1, 0)
+    reached = attempts.reached[units]
+    at = attempts.at[units]
+    counts = [int((reached >= k).sum()) for k in range(1, n + 1)]
+    first = counts[0]
     steps = []
     for k in range(1, n + 1):
-        count, previous = counts.get(k, 0), counts.get(k - 1, 0)
+        count = counts[k - 1]
+        previous = counts[k - 2] if k > 1 else 0
+        median = None
+        if k > 1:
+            through = reached >= k
+            median = percentile((at[through, k - 1] - at[through, k - 2]) / 1000, "median")
         steps.append(
             StepStats(
                 step=k,
@@ -331,28 +399,25 @@ def _series(
                 conversion_from_previous=(count / previous if previous else None) if k > 1 else None,
                 dropped=previous - count if k > 1 else 0,
                 drop_off_rate=((previous - count) / previous if previous else None) if k > 1 else None,
-                median_seconds_from_previous=_percentile(ranks.get((group, k)), count, "median") if k > 1 else None,
+                median_seconds_from_previous=median,
             )
         )
-    converted = counts.get(n + 1, 0)
-    histogram = tuple(
-        HistogramBin(edges[i], edges[i + 1], bins.get(i, 0)) for i in range(len(edges) - 1)
-    )  # fmt: skip
-    timing = TimeToConvert(
-        converted,
-        _percentile(ranks.get((group, n + 1)), converted, "median"),
-        _percentile(ranks.get((group, n + 1)), converted, "p90"),
-        histogram,
-    )
-    if group is None:
-        return FunnelSeries(None, tuple(steps), timing)
-    code = str(group)
-    value = code[1:] if code.startswith("1") else None  # '0' no value, '1<value>', '2' the rest
-    return FunnelSeries(value, tuple(steps), timing, other=code == "2")
+    converted = reached == n
+    seconds = (at[converted, n - 1] - at[converted, 0]) / 1000
+    bins = np.searchsorted(np.array(edges[1:-1], dtype=np.float64), seconds, side="right")
+    filled = np.bincount(bins, minlength=len(edges) - 1)
+    histogram = tuple(HistogramBin(edges[i], edges[i + 1], int(filled[i])) for i in range(len(edges) - 1))
+    timing = TimeToConvert(int(converted.sum()), percentile(seconds, "median"), percentile(seconds, "p90"), histogram)
+    return FunnelSeries(value, tuple(steps), timing, other=other)
 
 
-def _percentile(ranks: dict[int, float] | None, n: int, name: str) -> float | None:
-    if not ranks or not n:
+def percentile(values: np.ndarray, name: str) -> float | None:
+    """The percentile ``name`` (median, p90...) of ``values``, interpolated linearly between ranks."""
+    if not len(values):
         return None
-    num, den = funnel_sql.PERCENTILES[name]
-    return interpolate(ranks, n, num, den)
+    ordered = np.sort(values)
+    num, den = PERCENTILES[name]
+    low = (len(ordered) - 1) * num // den
+    return interpolate(
+        {low + 1: float(ordered[low]), low + 2: float(ordered[min(low + 1, len(ordered) - 1)])}, len(ordered), num, den
+    )
