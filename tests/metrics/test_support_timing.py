@@ -36,7 +36,7 @@ from pulso.metrics.support_timing import (
 )
 from pulso.store.models import Agent, Conversation, ConversationFactsRow, Inbox, Team
 from pulso.store.session import tenant_session
-from tests.metrics.helpers import TZ, seeded_tenant
+from tests.metrics.helpers import TZ, copied_columns, seeded_tenant
 
 RANGE = DateRange(date(2025, 3, 1), date(2025, 3, 7))
 
@@ -77,6 +77,7 @@ def seed(tenant_id: int) -> dict[str, int]:
                 ConversationFactsRow(
                     conversation_id=conversation.id,
                     created_at=created,
+                    **copied_columns(conversation),
                     first_response_seconds=first,
                     first_response_business_seconds=business,
                     first_response_agent_id=by.id if by else None,
