@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from pulso.store.models import Conversation
 from pulso.store.session import platform_session
 from pulso.tenancy.service import create_tenant
 
@@ -19,3 +21,13 @@ def seeded_tenant(seed: Callable[[int], dict[str, int]]) -> tuple[int, dict[str,
     ids = seed(t)
     seed(u)
     return t, ids
+
+
+def copied_columns(conversation: Conversation) -> dict[str, Any]:
+    """The conversation's columns a facts row copies, as the facts job writes them (the conversation flushed)."""
+    return {
+        "assignee_agent_id": conversation.assignee_agent_id,
+        "inbox_id": conversation.inbox_id,
+        "team_id": conversation.team_id,
+        "status": conversation.status,
+    }

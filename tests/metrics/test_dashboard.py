@@ -53,7 +53,7 @@ from pulso.store.models import (
     Order,
 )
 from pulso.store.session import tenant_session
-from tests.metrics.helpers import TZ, seeded_tenant
+from tests.metrics.helpers import TZ, copied_columns, seeded_tenant
 
 RANGE = DateRange(date(2025, 3, 1), date(2025, 3, 7))
 
@@ -130,6 +130,7 @@ def seed(tenant_id: int) -> dict[str, int]:
                 ConversationFactsRow(
                     conversation_id=conversation.id,
                     created_at=conversation.created_at,
+                    **copied_columns(conversation),
                     first_response_seconds=first_response,
                     handled_by="human_only" if first_response else "unanswered",
                 )

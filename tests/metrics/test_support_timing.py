@@ -23,20 +23,25 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from pulso.config import Settings
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
 from pulso.metrics.support_timing import (
+    METRICS,
     SlaThresholds,
     TimingParams,
     heatmap,
     sla_compliance,
     support_timing,
 )
+from pulso.metrics.timing_columns import timing_columns, whole_table_pays
+from pulso.store.engine import app_engine
 from pulso.store.models import Agent, Conversation, ConversationFactsRow, Inbox, Team
-from pulso.store.session import tenant_session
-from tests.metrics.helpers import TZ, seeded_tenant
+from pulso.store.session import platform_session, tenant_session
+from pulso.tenancy.service import create_tenant
+from tests.metrics.helpers import TZ, copied_columns, seeded_tenant
 
 RANGE = DateRange(date(2025, 3, 1), date(2025, 3, 7))
 
@@ -77,6 +82,7 @@ def seed(tenant_id: int) -> dict[str, int]:
                 ConversationFactsRow(
                     conversation_id=conversation.id,
                     created_at=created,
+                    **copied_columns(conversation),
                     first_response_seconds=first,
                     first_response_business_seconds=business,
                     first_response_agent_id=by.id if by else None,
@@ -176,6 +182,19 @@ def test_sla_compliance_and_breaches(tenant: tuple[int, dict[str, int]]) -> None
     ]
 
 
+def test_sla_without_breaches(tenant: tuple[int, dict[str, int]]) -> None:
+    thresholds = SlaThresholds(first_response=900, next_response=1000, resolution=7200)  # "at most": all within
+    with tenant_session(tenant[0]) as session:
+        result = sla_compliance(session, TimingParams(RANGE, TZ, breakdown="team"), thresholds)
+    assert result.breaches == []
+    assert {m: (r.measured, r.compliance) for m, r in result.totals.items()} == {
+        "first_response": (4, 1.0),
+        "reply": (4, 1.0),
+        "resolution": (3, 1.0),
+    }
+    assert [(r.key, r.measured) for r in result.rows["first_response"]] == [(str(tenant[1]["team"]), 2), (None, 2)]
+
+
 def test_default_sla_is_five_minutes_first_response(tenant: tuple[int, dict[str, int]]) -> None:
     with tenant_session(tenant[0]) as session:
         result = sla_compliance(session, TimingParams(RANGE, TZ), SlaThresholds.from_settings({}))
@@ -198,3 +217,48 @@ def test_an_empty_range(tenant: tuple[int, dict[str, int]]) -> None:
     with tenant_session(tenant[0]) as session:
         result = support_timing(session, TimingParams(DateRange(date(2024, 1, 1), date(2024, 1, 2)), TZ))
     assert result.totals["first_response"].count == 0 and result.totals["first_response"].median is None
+
+
+@pytest.mark.parametrize("scan", [True, False], ids=["whole_table", "index"])
+def test_reading_the_whole_table_or_the_index_gives_the_same_columns(
+    tenant: tuple[int, dict[str, int]], scan: bool
+) -> None:
+    """On SQLite a range holding most of the table is read NOT INDEXED; the tenant filter still applies (tenant U
+    holds the very same rows). PostgreSQL ignores ``scan``."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    start, end = RANGE.utc_bounds(TZ)
+    event.listen(app_engine(), "before_cursor_execute", record)
+    with tenant_session(tenant[0]) as session:
+        found = timing_columns(
+            session,
+            start,
+            end,
+            lambda facts: [],
+            join_conversations=False,
+            business_hours=False,
+            metrics=METRICS,
+            keys={"agent": lambda facts, metric: facts.assignee_agent_id},
+            scan=scan,
+        )
+        sqlite = session.get_bind().dialect.name == "sqlite"
+    event.remove(app_engine(), "before_cursor_execute", record)
+    ana, bruno, nobody = tenant[1]["ana"], tenant[1]["bruno"], -1
+    by_value = {m: sorted(zip(found[m].values.tolist(), found[m].keys["agent"].tolist(), strict=True)) for m in METRICS}
+    assert by_value["first_response"] == [(60, ana), (240, ana), (420, bruno), (900, bruno)]
+    assert by_value["reply"] == [(30, ana), (120, ana), (600, ana), (1000, bruno)]
+    assert by_value["resolution"] == [(600, bruno), (3600, ana), (7200, bruno)]
+    assert nobody not in found["first_response"].keys["agent"]
+    assert any("NOT INDEXED" in sql for sql in statements) == (scan and sqlite)
+
+
+def test_the_whole_table_is_read_when_the_range_holds_most_of_it(sqlite_settings: Settings) -> None:
+    with platform_session() as session:
+        only = create_tenant(session, slug="only", name="Only", timezone=TZ).id
+    seed(only)  # 6 facts, 5 of them in RANGE
+    with tenant_session(only) as session:
+        assert whole_table_pays(session, *RANGE.utc_bounds(TZ))
+        assert not whole_table_pays(session, *DateRange(date(2025, 3, 3), date(2025, 3, 3)).utc_bounds(TZ))  # 2

@@ -31,7 +31,7 @@ from pulso.metrics.overview import DateRange
 from pulso.metrics.team_performance import TeamParams, team_performance
 from pulso.store.models import Agent, Contact, Conversation, ConversationFactsRow, Inbox
 from pulso.store.session import tenant_session
-from tests.metrics.helpers import TZ, seeded_tenant
+from tests.metrics.helpers import TZ, copied_columns, seeded_tenant
 
 RANGE = DateRange(date(2025, 3, 1), date(2025, 3, 7))
 
@@ -89,6 +89,7 @@ def seed(tenant_id: int) -> dict[str, int]:
                 ConversationFactsRow(
                     conversation_id=conversation.id,
                     created_at=created,
+                    **copied_columns(conversation),
                     handled_by=handled_by,
                     reopen_count=reopens,
                     labels=labels,

@@ -37,6 +37,7 @@ OVERRIDES: dict[tuple[str, str], Any] = {
     ("conversation_status_changes", "to_status"): "open",
     ("conversation_status_changes", "origin"): "sync",
     ("conversation_facts", "handled_by"): "human_only",
+    ("conversation_facts", "status"): "open",
 }
 
 

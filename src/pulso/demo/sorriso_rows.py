@@ -1,5 +1,5 @@
-"""Turning Sorriso stories into table rows: cut at the cutoff, then contacts, conversations, messages, orders
-and feedback, written parents first so children get the ids the database assigned.
+"""Turning Sorriso stories into table rows: cut at the cutoff, then contacts, conversations, messages, resolves,
+orders and feedback, written parents first so children get the ids the database assigned.
 """
 
 from __future__ import annotations
@@ -16,7 +16,15 @@ from pulso.demo.sorriso_leads import INBOXES, LEAD_SOURCES, LeadBatch
 from pulso.demo.sorriso_stories import PlannedConversation, PlannedOrder, Story
 from pulso.demo.timeline import Timeline, utc
 from pulso.demo.writer import RowCounts, insert_returning_ids, insert_rows
-from pulso.store.models import Contact, ContactIdentity, Conversation, Feedback, Message, Order
+from pulso.store.models import (
+    Contact,
+    ContactIdentity,
+    Conversation,
+    ConversationStatusChange,
+    Feedback,
+    Message,
+    Order,
+)
 from pulso.store.session import PulsoSession
 
 CSAT_RESPONSE_RATE = 0.35
@@ -184,6 +192,12 @@ class SorrisoRows:
             )
         return rows
 
+    def resolve_rows(self, conversation_id: int, row: dict[str, Any]) -> list[dict[str, Any]]:
+        """A resolved conversation's resolve, as Chatwoot reports it (facts take resolutions from status changes)."""
+        change = {"at": row["resolved_at"], "from_status": "open", "to_status": "resolved", "by_bot_handoff": False}
+        keys = {"tenant_id": self.tenant_id, "conversation_id": conversation_id, "origin": "reporting_event"}
+        return [{**keys, **change}] if row["status"] == "resolved" else []
+
     def order_row(self, contact_id: int, order: PlannedOrder) -> dict[str, Any]:
         self.seq.order += 1
         return {
@@ -250,7 +264,7 @@ class SorrisoRows:
     def write(
         self, session: PulsoSession, leads: LeadBatch, stories: list[Story], people: list[Person], counts: RowCounts
     ) -> None:
-        """Insert one chunk: contacts, identities, conversations, then messages, orders and feedback."""
+        """Insert one chunk: contacts, identities, conversations, then messages, resolves, orders and feedback."""
         kept = [self.cut(story) for story in stories]
         live = [i for i in range(len(stories)) if kept[i]]
         first_sequence = self.seq.contact + 1
@@ -268,11 +282,12 @@ class SorrisoRows:
         ]
         conversation_rows = [self.conversation_row(cid, c) for cid, c in owners]
         conversation_ids = insert_returning_ids(session, Conversation, conversation_rows, counts)
-        messages, orders, feedback = [], [], []
+        messages, resolves, orders, feedback = [], [], [], []
         for conversation_id, (contact_id, conversation), row in zip(
             conversation_ids, owners, conversation_rows, strict=True
         ):
             messages += self.message_rows(conversation_id, conversation)
+            resolves += self.resolve_rows(conversation_id, row)
             if conversation.order:
                 orders.append(self.order_row(contact_id, conversation.order))
             csat = self.csat_row(contact_id, conversation_id, row)
@@ -284,5 +299,6 @@ class SorrisoRows:
             if nps:
                 feedback.append(nps)
         insert_rows(session, Message, messages, counts)
+        insert_rows(session, ConversationStatusChange, resolves, counts)
         insert_rows(session, Order, orders, counts)
         insert_rows(session, Feedback, feedback, counts)

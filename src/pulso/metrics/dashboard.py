@@ -141,14 +141,13 @@ def _period(session: PulsoSession, params: SummaryParams, days: DateRange) -> di
         )
     ).one()
     facts = ConversationFactsRow
-    answered = (
-        select(literal(0).label("g"), facts.first_response_seconds.label("v"))
-        .join(Conversation, Conversation.id == facts.conversation_id)
-        .where(facts.created_at >= start, facts.created_at < end, facts.first_response_seconds.is_not(None))
-        .where(*params.filters.conversation_conditions())
-        .subquery()
+    answered = select(literal(0).label("g"), facts.first_response_seconds.label("v")).where(
+        facts.created_at >= start, facts.created_at < end, facts.first_response_seconds.is_not(None)
     )
-    median = percentile_stats(session, answered, grouped=False, only=("median",))[0].median
+    if params.filters.active:  # conversations are joined only for the global filters
+        answered = answered.join(Conversation, Conversation.id == facts.conversation_id)
+        answered = answered.where(*params.filters.conversation_conditions())
+    median = percentile_stats(session, answered.subquery(), grouped=False, only=("median",))[0].median
     csat_answers, satisfied = session.execute(
         select(func.count(), func.count().filter(Feedback.score >= 4)).where(
             Feedback.kind == "csat",

@@ -1,9 +1,11 @@
 """Support timing from the per-conversation facts: first response, reply and resolution times, and SLA compliance.
 
-Query objects (STYLE.md point 7): :class:`TimingParams` -> :class:`TimingResult` and :class:`SlaParams` ->
-:class:`SlaResult`, each carrying the resolved range and the definitions used. Everything is computed in SQL on
-both databases, percentiles included: values are ranked with window functions and only the one or two ranks each
-percentile needs come back, to be interpolated linearly (PostgreSQL's ``percentile_cont``, numpy's default).
+Query objects (STYLE.md point 7): :class:`TimingParams` -> :class:`TimingResult`, and with :class:`SlaThresholds` ->
+:class:`SlaResult`, each carrying the resolved range and the definitions used. The database selects and filters
+the facts (which carry the conversation's assignee, inbox, team and status; conversations are joined only for the
+global filters) and aggregates each column into one array, every metric in the same scan
+(:mod:`pulso.metrics.timing_columns`); numpy ranks the values and interpolates the percentiles linearly
+(:mod:`pulso.metrics.percentiles`: PostgreSQL's ``percentile_cont``, numpy's default), and counts SLA breaches.
 
 The range selects conversations by their creation time in the tenant's time zone; the hour and weekday breakdowns
 use that same local creation time. Times are in seconds, wall-clock or, with ``business_hours``, counted only inside
@@ -12,26 +14,30 @@ the inbox's working hours (conversations of inboxes without working hours have n
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, case, cast, func, literal, or_, select, true
+import numpy as np
+from sqlalchemy import func, select
 
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
+from pulso.metrics.percentiles import NO_KEY, order_stats, summarize
+from pulso.metrics.percentiles import PERCENTILES as PERCENTILES
+from pulso.metrics.percentiles import TimingStats as TimingStats
+from pulso.metrics.percentiles import interpolate as interpolate
+from pulso.metrics.percentiles import percentile_stats as percentile_stats
+from pulso.metrics.timing_columns import KeyOf, Metric, MetricColumns, timing_columns
 from pulso.store.models import Conversation, ConversationFactsRow
 from pulso.store.session import PulsoSession
 from pulso.store.sqltime import local_part
 
-Metric = Literal["first_response", "reply", "resolution"]
 METRICS: tuple[Metric, ...] = ("first_response", "reply", "resolution")
 Breakdown = Literal["none", "agent", "inbox", "team", "hour", "weekday"]
 BREAKDOWNS: tuple[Breakdown, ...] = ("none", "agent", "inbox", "team", "hour", "weekday")
-# each percentile as a fraction num/den, so rank arithmetic stays in integers on every database
-PERCENTILES = {"median": (1, 2), "p90": (9, 10), "p95": (19, 20), "p99": (99, 100)}
 
 DEFINITIONS = {
     "first_response": (
@@ -71,19 +77,6 @@ class TimingParams:
 
 
 @dataclass(frozen=True)
-class TimingStats:
-    """One metric over one group, in seconds (None when nothing was measured)."""
-
-    key: str | None
-    count: int
-    mean: float | None
-    median: float | None
-    p90: float | None
-    p95: float | None
-    p99: float | None
-
-
-@dataclass(frozen=True)
 class TimingResult:
     params: TimingParams
     start_utc: datetime
@@ -103,143 +96,79 @@ class HeatmapCell:
 
 def support_timing(session: PulsoSession, params: TimingParams) -> TimingResult:
     start, end = params.date_range.utc_bounds(params.timezone)
+    keys: dict[str, KeyOf] = {}
+    if params.breakdown != "none":
+        keys["group"] = lambda facts, metric: _group_key(session, params, facts, metric)
+    columns = _columns(session, params, start, end, METRICS, keys)
     totals: dict[Metric, TimingStats] = {}
     rows: dict[Metric, list[TimingStats]] = {}
     for metric in METRICS:
-        values = _values(session, params, metric, start, end)
-        totals[metric] = percentile_stats(session, values, grouped=False)[0]
-        rows[metric] = percentile_stats(session, values, grouped=True) if params.breakdown != "none" else []
+        totals[metric], rows[metric] = summarize(columns[metric].values, columns[metric].keys.get("group"))
     return TimingResult(params, start, end, totals, rows)
 
 
 def heatmap(session: PulsoSession, params: TimingParams) -> list[HeatmapCell]:
     """Conversations and median first response per local (weekday, hour): the cells that have conversations."""
     start, end = params.date_range.utc_bounds(params.timezone)
-    weekday = local_part(session, ConversationFactsRow.created_at, params.timezone, "isodow")
-    hour = local_part(session, ConversationFactsRow.created_at, params.timezone, "hour")
-    cell = (weekday * 100 + hour).label("g")  # one group key: 100 * weekday + hour
-    counts: dict[Any, Any] = dict(
-        session.execute(
-            select(cell, func.count())
-            .select_from(ConversationFactsRow)
-            .join(Conversation, Conversation.id == ConversationFactsRow.conversation_id)
-            .where(*_scope(params, start, end))
-            .group_by(cell)
-        ).all()
-    )
-    values = _values(session, params, "first_response", start, end, key=cell)
-    medians = {s.key: s.median for s in percentile_stats(session, values, grouped=True, only=("median",))}
+
+    def cell(facts: Any, _metric: Metric = "first_response") -> Any:  # one group key: 100 * weekday + hour
+        weekday = local_part(session, facts.created_at, params.timezone, "isodow")
+        return weekday * 100 + local_part(session, facts.created_at, params.timezone, "hour")
+
+    facts, key = ConversationFactsRow, cell(ConversationFactsRow).label("g")
+    query = select(key, func.count()).select_from(facts)
+    if params.filters.active:
+        query = query.join(Conversation, Conversation.id == facts.conversation_id)
+    in_range = [facts.created_at >= start, facts.created_at < end, *_scope(params, facts)]
+    counts: dict[Any, Any] = dict(session.execute(query.where(*in_range).group_by(key)).all())
+    first = _columns(session, params, start, end, ("first_response",), {"cell": cell})["first_response"]
+    medians = {s.key: s.median for s in order_stats(first.values, first.keys["cell"], only=("median",))}
     return [
         HeatmapCell(int(g) // 100, int(g) % 100, int(n), medians.get(str(g)))
         for g, n in sorted(counts.items(), key=lambda item: int(item[0]))
     ]
 
 
-def _scope(params: TimingParams, start: datetime, end: datetime) -> list[Any]:
-    found = [ConversationFactsRow.created_at >= start, ConversationFactsRow.created_at < end]
+def _scope(params: TimingParams, facts: Any) -> list[Any]:
+    """Conditions besides the range, on the facts; the global filters' on conversations (joined only for them)."""
+    found = []
     if params.inbox_ids:
-        found.append(Conversation.inbox_id.in_(params.inbox_ids))
+        found.append(facts.inbox_id.in_(params.inbox_ids))
     if params.agent_ids:
-        found.append(Conversation.assignee_agent_id.in_(params.agent_ids))
+        found.append(facts.assignee_agent_id.in_(params.agent_ids))
     if params.team_ids:
-        found.append(Conversation.team_id.in_(params.team_ids))
+        found.append(facts.team_id.in_(params.team_ids))
     return found + params.filters.conversation_conditions()
 
 
-def _group_key(session: PulsoSession, params: TimingParams, metric: Metric) -> Any:
-    facts = ConversationFactsRow
+def _columns(
+    session: PulsoSession,
+    params: TimingParams,
+    start: datetime,
+    end: datetime,
+    metrics: Sequence[Metric],
+    keys: dict[str, KeyOf],
+) -> dict[Metric, MetricColumns]:
+    return timing_columns(
+        session,
+        start,
+        end,
+        lambda facts: _scope(params, facts),
+        join_conversations=bool(params.filters.active),
+        business_hours=params.business_hours,
+        metrics=metrics,
+        keys=keys,
+    )
+
+
+def _group_key(session: PulsoSession, params: TimingParams, facts: Any, metric: Metric) -> Any:
     if params.breakdown == "agent":
-        return facts.first_response_agent_id if metric == "first_response" else Conversation.assignee_agent_id
+        return facts.first_response_agent_id if metric == "first_response" else facts.assignee_agent_id
     if params.breakdown == "inbox":
-        return Conversation.inbox_id
+        return facts.inbox_id
     if params.breakdown == "team":
-        return Conversation.team_id
-    if params.breakdown in ("hour", "weekday"):
-        return local_part(
-            session, facts.created_at, params.timezone, "hour" if params.breakdown == "hour" else "isodow"
-        )
-    return literal(None)
-
-
-def _values(
-    session: PulsoSession, params: TimingParams, metric: Metric, start: datetime, end: datetime, key: Any = None
-) -> Any:
-    """A subquery of (g, v): the metric's values with their group key, one row per measurement."""
-    facts = ConversationFactsRow
-    group = (key if key is not None else _group_key(session, params, metric)).label("g")
-    base = select(group).select_from(facts).join(Conversation, Conversation.id == facts.conversation_id)
-    base = base.where(*_scope(params, start, end))
-    if metric == "first_response":
-        value = facts.first_response_business_seconds if params.business_hours else facts.first_response_seconds
-        return base.add_columns(value.label("v")).where(value.is_not(None)).subquery()
-    if metric == "resolution":
-        value = facts.resolution_business_seconds if params.business_hours else facts.resolution_seconds
-        resolved = Conversation.status == "resolved"
-        return base.add_columns(value.label("v")).where(value.is_not(None), resolved).subquery()
-    index = 1 if params.business_hours else 0  # reply_times holds [seconds, business seconds] pairs
-    reply: Any
-    if session.get_bind().dialect.name == "postgresql":
-        element = func.jsonb_array_elements(facts.reply_times).table_valued("value").render_derived()  # AS x(value)
-        reply = cast(element.c.value.op("->>")(index), Integer)
-    else:
-        element = func.json_each(facts.reply_times).table_valued("value")  # json_each names its columns itself
-        reply = cast(func.json_extract(element.c.value, f"$[{index}]"), Integer)
-    return base.add_columns(reply.label("v")).join(element, true()).where(reply.is_not(None)).subquery()
-
-
-def percentile_stats(
-    session: PulsoSession, values: Any, *, grouped: bool, only: tuple[str, ...] = tuple(PERCENTILES)
-) -> list[TimingStats]:
-    """Count, mean and percentiles of ``values`` (a subquery with columns g, the group, and v, the value) per group
-    or over all, in one pass: each value is ranked within its group, and only the first rank (which carries the
-    group's count and mean) and the ranks the percentiles need come back. Shared by every metric with percentiles."""
-    group = values.c.g if grouped else literal(0)
-    ranked = select(
-        group.label("g"),
-        values.c.v,
-        func.row_number().over(partition_by=group, order_by=values.c.v).label("rn"),
-        func.count().over(partition_by=group).label("n"),
-        func.avg(cast(values.c.v, Float)).over(partition_by=group).label("mean"),
-    ).subquery()
-    needed = [ranked.c.rn == 1]
-    for name in only:
-        num, den = PERCENTILES[name]
-        low = (ranked.c.n - 1) * num // den + 1  # integer division: the rank at or below the percentile
-        needed.append(or_(ranked.c.rn == low, ranked.c.rn == low + 1))
-    picked: dict[Any, dict[int, float]] = defaultdict(dict)
-    summary: dict[Any, tuple[int, float | None]] = {}
-    query = select(ranked.c.g, ranked.c.v, ranked.c.rn, ranked.c.n, ranked.c.mean).where(or_(*needed))
-    for g, v, rn, n, mean in session.execute(query).all():
-        picked[g][int(rn)] = float(v)
-        summary[g] = (int(n), float(mean) if mean is not None else None)
-    stats = []
-    for g in sorted(summary, key=lambda key: (key is None, key if key is not None else 0)):
-        n, mean = summary[g]
-        percentiles = {name: interpolate(picked[g], n, *PERCENTILES[name]) for name in only}
-        key = None if not grouped or g is None else str(g)
-        stats.append(
-            TimingStats(
-                key,
-                n,
-                mean,
-                percentiles.get("median"),
-                percentiles.get("p90"),
-                percentiles.get("p95"),
-                percentiles.get("p99"),
-            )
-        )
-    if not grouped and not stats:
-        stats.append(TimingStats(None, 0, None, None, None, None, None))
-    return stats
-
-
-def interpolate(ranks: dict[int, float], n: int, num: int, den: int) -> float:
-    """The percentile num/den of n sorted values, from the values at ranks (1-based) floor(p(n-1))+1 and the next."""
-    position = (n - 1) * num / den
-    low = int((n - 1) * num // den)
-    fraction = position - low
-    value = ranks[low + 1]
-    return value + fraction * (ranks[low + 2] - value) if fraction else value
+        return facts.team_id
+    return local_part(session, facts.created_at, params.timezone, "hour" if params.breakdown == "hour" else "isodow")
 
 
 # ---------------------------------------------------------------- SLA compliance
@@ -323,40 +252,45 @@ def sla_compliance(
     if params.breakdown not in ("none", "agent", "team", "inbox"):
         raise ValueError(f"SLA compliance breaks down by agent, team or inbox, not {params.breakdown!r}")
     start, end = params.date_range.utc_bounds(params.timezone)
+    targets = thresholds.targets()
+    keys: dict[str, KeyOf] = {"conversation": lambda facts, _: facts.conversation_id}
+    if params.breakdown != "none":
+        keys["group"] = lambda facts, metric: _group_key(session, params, facts, metric)
+    columns = _columns(session, params, start, end, tuple(targets), keys)
     totals: dict[Metric, SlaRow] = {}
     rows: dict[Metric, list[SlaRow]] = {}
-    breaches: list[SlaBreach] = []
-    for metric, threshold in thresholds.targets().items():
-        values = _values(session, params, metric, start, end)
-        over = func.coalesce(func.sum(case((values.c.v > threshold, 1), else_=0)), 0)
-        grouped = session.execute(select(values.c.g, func.count(), over).group_by(values.c.g)).all()
-        found = [SlaRow(None if g is None else str(g), int(n), int(b)) for g, n, b in grouped]
-        found.sort(key=lambda row: (row.key is None, int(row.key) if row.key else 0))
-        totals[metric] = SlaRow(None, sum(r.measured for r in found), sum(r.breached for r in found))
-        rows[metric] = found if params.breakdown != "none" else []
-        breaches += _breaches(session, params, metric, threshold, start, end, limit)
-    breaches.sort(key=lambda b: b.seconds - b.threshold, reverse=True)
-    return SlaResult(params, thresholds, start, end, totals, rows, breaches[:limit])
-
-
-def _breaches(
-    session: PulsoSession,
-    params: TimingParams,
-    metric: Metric,
-    threshold: int,
-    start: datetime,
-    end: datetime,
-    limit: int,
-) -> list[SlaBreach]:
-    facts = ConversationFactsRow
-    keyed = _values(session, params, metric, start, end, key=facts.conversation_id)
-    worst = func.max(keyed.c.v)
-    query = (
-        select(keyed.c.g, Conversation.external_id, worst)
-        .join(Conversation, Conversation.id == keyed.c.g)
-        .where(keyed.c.v > threshold)
-        .group_by(keyed.c.g, Conversation.external_id)
-        .order_by(worst.desc())
-        .limit(limit)
+    worst: list[tuple[int, Metric, int, int]] = []  # conversation id, metric, its worst value, threshold
+    for metric, threshold in targets.items():
+        measured = columns[metric]
+        over = measured.values > threshold
+        totals[metric] = SlaRow(None, len(over), int(over.sum()))
+        rows[metric] = _sla_rows(measured.keys["group"], over) if params.breakdown != "none" else []
+        ids, seconds = measured.keys["conversation"][over], measured.values[over]
+        by_conversation = np.lexsort((seconds, ids))  # each conversation's values ascending: its worst is last
+        ids, seconds = ids[by_conversation], seconds[by_conversation]
+        last = np.ones(len(ids), dtype=bool)
+        last[:-1] = ids[1:] != ids[:-1]
+        ids, seconds = ids[last], seconds[last]
+        top = np.lexsort((ids, -seconds))[:limit]  # the worst first
+        worst += [(int(ids[i]), metric, int(seconds[i]), threshold) for i in top]
+    worst.sort(key=lambda found: found[2] - found[3], reverse=True)
+    worst = worst[:limit]
+    external = dict(
+        session.execute(
+            select(Conversation.id, Conversation.external_id).where(Conversation.id.in_(sorted({w[0] for w in worst})))
+        ).all()
     )
-    return [SlaBreach(int(c), str(e), metric, int(s), threshold) for c, e, s in session.execute(query).all()]
+    breaches = [SlaBreach(c, str(external[c]), metric, s, t) for c, metric, s, t in worst]
+    return SlaResult(params, thresholds, start, end, totals, rows, breaches)
+
+
+def _sla_rows(keys: np.ndarray, over: np.ndarray) -> list[SlaRow]:
+    """Measured and breached per key, keys ascending and NULL (:data:`NO_KEY`) last."""
+    distinct, codes = np.unique(keys, return_inverse=True)
+    measured = np.bincount(codes, minlength=len(distinct))
+    breached = np.bincount(codes, weights=over, minlength=len(distinct))
+    found = [
+        SlaRow(None if key == NO_KEY else str(int(key)), int(n), int(b))
+        for key, n, b in zip(distinct, measured, breached, strict=True)
+    ]
+    return sorted(found, key=lambda row: row.key is None)

@@ -126,6 +126,8 @@ def test_reimport_is_idempotent(tenant_id: int, tmp_path: Path) -> None:
 def test_new_messages_extend_a_conversation(tenant_id: int, tmp_path: Path) -> None:
     run("conversations", write(tmp_path, "m.jsonl", JSONL))
     contacts_before = fetch(tenant_id, select(func.count()).select_from(Contact))
+    synced = select(Conversation.synced_at).where(Conversation.external_id == "c1")
+    (first_synced,) = fetch(tenant_id, synced)[0]
     more = _jsonl(
         {"conversation_id": "c1", "timestamp": "31/01/2026 08:50", "sender_type": "cliente",
          "contact_phone": "11987654321", "content": "Bom dia"},
@@ -138,6 +140,7 @@ def test_new_messages_extend_a_conversation(tenant_id: int, tmp_path: Path) -> N
                       _z(2026, 2, 2, 13), ["agendamento", "confirmado", "vip"])  # fmt: skip
     assert fetch(tenant_id, select(func.count()).select_from(Contact)) == contacts_before
     assert fetch(tenant_id, select(func.count()).select_from(Message))[0][0] == 7
+    assert first_synced is not None and fetch(tenant_id, synced)[0][0] > first_synced  # its facts are recomputed
 
 
 CSV = (

@@ -127,6 +127,7 @@ def recompute_conversations(
                 "assignee_agent_id": assignees.get(conversation),
                 "resolved_at": last if status == "resolved" else None,
                 "labels": sorted(set(stored.get(conversation) or ()) | new_labels[conversation]),
+                "synced_at": now,  # what gold.conversation_facts recomputes from
             }
         )
     if changes:

@@ -72,6 +72,11 @@ class ConversationInput:
     synced_at: datetime | None
     timeline: ConversationTimeline
     hours: WorkingHours | None
+    # the conversation's own columns the facts row copies, so timing metrics need not join conversations
+    inbox_id: int
+    assignee_agent_id: int | None
+    team_id: int | None
+    status: str
     # (created_at truncated to seconds, agent_id) of every qualifying human reply, in time order
     human_replies: tuple[tuple[datetime, int | None], ...] = ()
 
@@ -129,7 +134,14 @@ def load_conversation_inputs(session: PulsoSession, conversation_ids: Sequence[i
         return []
     conversations = session.execute(
         select(
-            Conversation.id, Conversation.created_at, Conversation.synced_at, Conversation.labels, Conversation.inbox_id
+            Conversation.id,
+            Conversation.created_at,
+            Conversation.synced_at,
+            Conversation.labels,
+            Conversation.inbox_id,
+            Conversation.assignee_agent_id,
+            Conversation.team_id,
+            Conversation.status,
         ).where(Conversation.id.in_(ids))
     ).all()
     inbox_ids = {row.inbox_id for row in conversations}
@@ -193,6 +205,10 @@ def load_conversation_inputs(session: PulsoSession, conversation_ids: Sequence[i
                 csat_score=csat.get(row.id),
             ),
             hours=hours.get(row.inbox_id),
+            inbox_id=row.inbox_id,
+            assignee_agent_id=row.assignee_agent_id,
+            team_id=row.team_id,
+            status=row.status,
             human_replies=tuple(replies[row.id]),
         )
         for row in sorted(conversations, key=lambda conversation: conversation.id)
@@ -209,6 +225,10 @@ def facts_row_values(conversation: ConversationInput) -> dict[str, Any]:
     return {
         "conversation_id": conversation.conversation_id,
         "created_at": conversation.created_at,
+        "assignee_agent_id": conversation.assignee_agent_id,
+        "inbox_id": conversation.inbox_id,
+        "team_id": conversation.team_id,
+        "status": conversation.status,
         "first_response_seconds": facts.first_response_seconds,
         "first_response_business_seconds": facts.first_response_business_seconds,
         "first_response_chatwoot_style_seconds": facts.first_response_chatwoot_style_seconds,

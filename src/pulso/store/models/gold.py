@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pulso.store.models.base import Base, TenantScoped
+from pulso.store.models.silver import CONVERSATION_STATUSES
 from pulso.store.types import BigIntPK, JSONType, UTCDateTime, utcnow
 
 
@@ -120,12 +121,19 @@ class ConversationFactsRow(TenantScoped, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "conversation_id"),
         CheckConstraint(f"handled_by IN {HANDLED_BY!r}", name="handled_by"),
+        CheckConstraint(f"status IN {CONVERSATION_STATUSES!r}", name="status"),
         Index("ix_conversation_facts_tenant_created", "tenant_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the conversation's, for date filters
+    # the conversation's too, copied whenever the facts are computed, so that timing metrics filter and group
+    # without joining conversations (a conversation re-synced with a new assignee or status is recomputed)
+    assignee_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inboxes.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16))
     first_response_seconds: Mapped[int | None] = mapped_column(Integer)
     first_response_business_seconds: Mapped[int | None] = mapped_column(Integer)
     first_response_chatwoot_style_seconds: Mapped[int | None] = mapped_column(Integer)
