@@ -5,7 +5,8 @@ embedded default, once per size, seed and end date, and kept in ``benchmarks/.da
 pipeline computes the conversation facts. The rows each computation reads are exported to Parquet (not timed).
 Then, in one run and on the same rows, each computation three ways:
 
-- **Pulso**: the metric query object, in SQL on the database (SQLite, the embedded default);
+- **Pulso**: the metric query object on the database (SQLite, the embedded default): SQL filters, joins and
+  projects, and hands each column back as one JSON array; numpy ranks the values and matches the funnel steps;
 - **pandas**: a straightforward pandas implementation of the same definition, reading the Parquet files;
 - **DuckDB**: an equivalent SQL query over the same Parquet files (a reference for a columnar engine).
 

@@ -19,7 +19,7 @@ import numpy as np
 from pulso.metrics import funnel_match, funnel_sql
 from pulso.metrics.filters import Filters
 from pulso.metrics.overview import DateRange
-from pulso.metrics.support_timing import PERCENTILES, interpolate
+from pulso.metrics.percentiles import order_stats
 from pulso.store.session import PulsoSession
 
 Order = Literal["sequential", "strict", "any"]
@@ -413,11 +413,4 @@ def _series(
 
 def percentile(values: np.ndarray, name: str) -> float | None:
     """The percentile ``name`` (median, p90...) of ``values``, interpolated linearly between ranks."""
-    if not len(values):
-        return None
-    ordered = np.sort(values)
-    num, den = PERCENTILES[name]
-    low = (len(ordered) - 1) * num // den
-    return interpolate(
-        {low + 1: float(ordered[low]), low + 2: float(ordered[min(low + 1, len(ordered) - 1)])}, len(ordered), num, den
-    )
+    return getattr(order_stats(values, only=(name,))[0], name)  # type: ignore[no-any-return]
