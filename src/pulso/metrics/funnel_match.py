@@ -61,7 +61,6 @@ def match(rows: Rows, rules: Rules) -> Attempts:
     positions = np.full((len(first), n), MISSING, dtype=np.int64)
     positions[:, 0] = first
     t1 = rows.ts[first]
-    alive = np.ones(len(first), dtype=bool)
     for k in range(2, n + 1):
         since = first if rules.order == "any" else positions[:, k - 2]
         found = _next_strict(rows, since, k) if rules.order == "strict" else _next(rows, since, _bit(k))
@@ -72,7 +71,6 @@ def match(rows: Rows, rules: Rules) -> Attempts:
         if step_window is not None:
             ok &= at <= rows.ts[np.where(since != MISSING, since, 0)] + step_window
         positions[:, k - 1] = np.where(ok, found, MISSING)
-        alive &= ok
     done = positions != MISSING
     reached = np.cumprod(done, axis=1).sum(axis=1)  # steps done in a row from step 1
     times = np.where(done, rows.ts[np.where(done, positions, 0)], MISSING)
