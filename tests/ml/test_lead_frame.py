@@ -25,12 +25,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from tests.metrics.helpers import TZ, seeded_tenant
 
 from pulso.config import Settings
 from pulso.ml.lead_frame import FEATURES, LeadFrameParams, lead_frame
 from pulso.store.models import Contact, Conversation, ConversationFactsRow, ConversationInsight, Event, Inbox, Message
 from pulso.store.session import tenant_session
+from tests.metrics.helpers import TZ, seeded_tenant
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 

@@ -57,7 +57,7 @@ def by_acquisition(session: PulsoSession, per_customer: pd.DataFrame, by: Acquis
     groups = pd.Series(found["g"], index=found["id"]).reindex(per_customer.index).fillna(NO_VALUE)
     numeric = per_customer.select_dtypes("number")
     table = numeric.groupby(groups.to_numpy()).agg(["sum", "mean"])
-    table.columns = [f"{name}_{how}" for name, how in table.columns]
+    table.columns = ["_".join(map(str, pair)) for pair in table.columns.to_flat_index()]
     table.insert(0, "customers", per_customer.groupby(groups.to_numpy()).size())
     table.index.name = by
     first = table.columns[1] if len(table.columns) > 1 else "customers"
