@@ -1,0 +1,100 @@
+"""Input checks for the per-customer summary arrays, row compression, and the shared optimiser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import optimize
+
+from pulso.errors import InvalidInputError
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class CLVInputError(InvalidInputError):
+    """A summary or transaction log that a CLV model cannot use; the message says what and where."""
+
+
+def as_float_array(values: object, name: str) -> FloatArray:
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(array)):
+        raise CLVInputError(f"{name}: {int((~np.isfinite(array)).sum())} values are missing or not finite")
+    return array
+
+
+def check_summary(frequency: object, recency: object, T: object) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Frequency x (repeat purchases), recency t_x and age T, checked: same length, x a non-negative integer,
+    0 <= t_x <= T, t_x = 0 when x = 0."""
+    x = as_float_array(frequency, "frequency")
+    t_x = as_float_array(recency, "recency")
+    age = as_float_array(T, "T")
+    if not (len(x) == len(t_x) == len(age)):
+        raise CLVInputError(f"frequency, recency and T differ in length: {len(x)}, {len(t_x)}, {len(age)}")
+    if len(x) == 0:
+        raise CLVInputError("no customers to fit")
+    _first_bad(x < 0, x, "frequency", "is negative")
+    _first_bad(x != np.round(x), x, "frequency", "is not a whole number of repeat purchases")
+    _first_bad(t_x < 0, t_x, "recency", "is negative")
+    _first_bad(age <= 0, age, "T", "is not positive")
+    _first_bad(t_x > age * (1 + 1e-12), t_x, "recency", "is greater than T (the last purchase after the end)")
+    _first_bad((x == 0) & (t_x != 0), t_x, "recency", "is not 0 for a customer with no repeat purchase")
+    return x, t_x, age
+
+
+def check_weights(weights: object | None, n: int) -> FloatArray:
+    if weights is None:
+        return np.ones(n)
+    w = as_float_array(weights, "weights")
+    if len(w) != n:
+        raise CLVInputError(f"weights: {len(w)} values for {n} rows")
+    _first_bad(w < 0, w, "weights", "is negative")
+    if w.sum() <= 0:
+        raise CLVInputError("weights: all zero")
+    return w
+
+
+def _first_bad(mask: npt.NDArray[np.bool_], values: FloatArray, name: str, problem: str) -> None:
+    if mask.any():
+        row = int(np.argmax(mask))
+        raise CLVInputError(f"{name}: row {row} ({values[row]:g}) {problem}; {int(mask.sum())} such rows")
+
+
+def compress(*columns: FloatArray) -> tuple[list[FloatArray], FloatArray]:
+    """Identical rows counted once: the distinct rows and how many times each occurs (the weights)."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        column_codes, uniques = pd.factorize(column, sort=False)
+        codes = codes * len(uniques) + column_codes
+    row_codes, first = pd.factorize(codes, sort=False)
+    counts = np.bincount(row_codes).astype(np.float64)
+    index = np.zeros(len(first), dtype=np.int64)
+    index[row_codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return [column[index] for column in columns], counts
+
+
+@dataclass(frozen=True)
+class Fit:
+    log_params: FloatArray
+    log_likelihood: float
+    iterations: int
+    converged: bool
+
+
+def maximise(
+    neg_loglik_and_grad: Callable[[FloatArray], tuple[float, FloatArray]], start: FloatArray, total_weight: float
+) -> Fit:
+    """Maximise a log-likelihood over log-parameters with BFGS and the exact gradient (scaled per customer so
+    that the tolerances mean the same thing for 2,000 and 1,000,000 customers)."""
+
+    def scaled(theta: FloatArray) -> tuple[float, FloatArray]:
+        value, grad = neg_loglik_and_grad(theta)
+        return value / total_weight, grad / total_weight
+
+    result = optimize.minimize(scaled, start, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 500})
+    value, grad = neg_loglik_and_grad(result.x)
+    converged = bool(np.max(np.abs(grad)) / total_weight < 1e-6)
+    return Fit(np.asarray(result.x, dtype=np.float64), -float(value), int(result.nit), converged)
