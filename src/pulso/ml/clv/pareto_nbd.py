@@ -24,7 +24,8 @@ def _log_a0(r: float, alpha: float, s: float, beta: float, x: FloatArray, t_x: F
     """log A0 (the died-between-t_x-and-T branch, without its s/(r+s+x) factor); -inf when t_x = T."""
     rsx = r + s + x
     if alpha >= beta:
-        b_param, shift, base = s + 1.0, alpha - beta, alpha
+        b_param: FloatArray | float = s + 1.0
+        shift, base = alpha - beta, alpha
     else:
         b_param, shift, base = r + x, beta - alpha, beta
     with np.errstate(divide="ignore"):
@@ -47,7 +48,8 @@ def log_likelihood(
 ) -> FloatArray:
     """Per-customer log-likelihood."""
     died = np.log(s) - np.log(r + s + x) + _log_a0(r, alpha, s, beta, x, t_x, T)
-    return _log_scale(r, alpha, s, beta, x) + np.logaddexp(_log_alive_term(r, alpha, s, beta, x, T), died)
+    alive = _log_alive_term(r, alpha, s, beta, x, T)
+    return np.asarray(_log_scale(r, alpha, s, beta, x) + np.logaddexp(alive, died), dtype=np.float64)
 
 
 def neg_log_likelihood(
@@ -56,7 +58,8 @@ def neg_log_likelihood(
     """Minus the weighted log-likelihood and its gradient (central differences, step 1e-6 in log-parameters)."""
 
     def value(theta: FloatArray) -> float:
-        return -float(weights @ log_likelihood(*np.exp(theta), x, t_x, T))
+        r, alpha, s, beta = (float(v) for v in np.exp(theta))
+        return -float(np.dot(weights, log_likelihood(r, alpha, s, beta, x, t_x, T)))
 
     step = 1e-6
     grad = np.empty(4)
