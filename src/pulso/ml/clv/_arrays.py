@@ -39,7 +39,7 @@ def check_summary(frequency: object, recency: object, T: object) -> tuple[FloatA
     _first_bad(x < 0, x, "frequency", "is negative")
     _first_bad(x != np.round(x), x, "frequency", "is not a whole number of repeat purchases")
     _first_bad(t_x < 0, t_x, "recency", "is negative")
-    _first_bad(age <= 0, age, "T", "is not positive")
+    _first_bad(age < 0, age, "T", "is negative")
     _first_bad(t_x > age * (1 + 1e-12), t_x, "recency", "is greater than T (the last purchase after the end)")
     _first_bad((x == 0) & (t_x != 0), t_x, "recency", "is not 0 for a customer with no repeat purchase")
     return x, t_x, age

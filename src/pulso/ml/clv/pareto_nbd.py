@@ -58,8 +58,10 @@ def neg_log_likelihood(
     """Minus the weighted log-likelihood and its gradient (central differences, step 1e-6 in log-parameters)."""
 
     def value(theta: FloatArray) -> float:
-        r, alpha, s, beta = (float(v) for v in np.exp(theta))
-        return -float(np.dot(weights, log_likelihood(r, alpha, s, beta, x, t_x, T)))
+        with np.errstate(all="ignore"):
+            r, alpha, s, beta = (float(v) for v in np.exp(theta))
+            total = -float(np.dot(weights, log_likelihood(r, alpha, s, beta, x, t_x, T)))
+        return total if np.isfinite(total) else np.inf  # outside the region hyp2f1 evaluates: step back
 
     step = 1e-6
     grad = np.empty(4)
