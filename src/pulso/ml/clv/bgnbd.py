@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from pulso.ml.clv._arrays import FloatArray, check_summary, check_weights, compress, maximise
+from pulso.ml.clv._arrays import FloatArray, IntArray, check_summary, check_weights, compress, dot, maximise, thin
 
 
 def log_likelihood(
@@ -35,75 +35,90 @@ def log_likelihood(
 
 @dataclass(frozen=True)
 class Design:
-    """The data, factorised once: distinct x, t_x and T values and each row's index into them, plus weights."""
+    """The data, factorised once. The first branch of L depends on (x, T) only and the second on (x, t_x) only, so
+    both are evaluated once per distinct pair; only their log-sum-exp is per row, and only for rows with x > 0
+    (for x = 0 the second branch is absent). With day-resolution data the pairs are far fewer than the rows."""
 
-    x_values: FloatArray
-    x_index: np.ndarray
-    tx_values: FloatArray
-    tx_index: np.ndarray
-    T_values: FloatArray
-    T_index: np.ndarray
-    x: FloatArray
-    weights: FloatArray
+    x_values: FloatArray  # distinct x
+    T_values: FloatArray  # distinct T
+    tx_values: FloatArray  # distinct t_x
+    pair1_x: IntArray  # distinct (x, T) pairs: index into x_values and T_values
+    pair1_T: IntArray
+    pair1_weight: FloatArray  # total weight of the rows of each (x, T) pair
+    pair2_x: IntArray  # distinct (x, t_x) pairs among rows with x > 0
+    pair2_tx: IntArray
+    row_pair1: IntArray  # rows with x > 0: their (x, T) pair, (x, t_x) pair and weight
+    row_pair2: IntArray
+    row_weight: FloatArray
+    weight_per_x: FloatArray
 
     @classmethod
     def build(cls, x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray) -> Design:
         x_index, x_values = pd.factorize(x)
-        tx_index, tx_values = pd.factorize(t_x)
         T_index, T_values = pd.factorize(T)
-        return cls(x_values, x_index, tx_values, tx_index, T_values, T_index, x, weights)
+        tx_index, tx_values = pd.factorize(t_x)
+        pair1, pair1_codes = pd.factorize(x_index.astype(np.int64) * len(T_values) + T_index)
+        repeat = x > 0
+        pair2, pair2_codes = pd.factorize(x_index[repeat].astype(np.int64) * len(tx_values) + tx_index[repeat])
+        pair1_weight = np.bincount(pair1, weights=weights, minlength=len(pair1_codes))
+        pair1_x = (pair1_codes // len(T_values)).astype(np.intp)
+        return cls(
+            x_values=np.asarray(x_values, dtype=np.float64),
+            T_values=np.asarray(T_values, dtype=np.float64),
+            tx_values=np.asarray(tx_values, dtype=np.float64),
+            pair1_x=pair1_x,
+            pair1_T=(pair1_codes % len(T_values)).astype(np.intp),
+            pair1_weight=pair1_weight,
+            pair2_x=(pair2_codes // len(tx_values)).astype(np.intp),
+            pair2_tx=(pair2_codes % len(tx_values)).astype(np.intp),
+            row_pair1=pair1[repeat].astype(np.intp),
+            row_pair2=pair2.astype(np.intp),
+            row_weight=weights[repeat],
+            weight_per_x=np.bincount(pair1_x, weights=pair1_weight, minlength=len(x_values)),
+        )
 
 
 def neg_log_likelihood(log_params: FloatArray, d: Design) -> tuple[float, FloatArray]:
-    """Minus the weighted log-likelihood and its exact gradient with respect to (log r, log alpha, log a, log b)."""
+    """Minus the weighted log-likelihood and its exact gradient with respect to (log r, log alpha, log a, log b).
+
+    log L = g(x) + log(exp(u1) + exp(u2)) with g(x) = lnG(r+x) - lnG(r) + r ln(alpha) - lnB(a, b),
+    u1 = lnB(a, b+x) - (r+x) ln(alpha+T) and u2 = lnB(a+1, b+x-1) - (r+x) ln(alpha+t_x); the gradient is
+    dg + pi1 du1 + pi2 du2 with pi2 = expit(u2 - u1) the second branch's share.
+    """
     r, alpha, a, b = np.exp(log_params)
     ux = d.x_values
     repeat = ux > 0
     ux_safe = np.where(repeat, ux, 1.0)
-    # functions of x alone, per distinct x
-    beta1 = betaln(a, b + ux)
-    beta2 = np.where(repeat, betaln(a + 1, b + ux_safe - 1), -np.inf)
     psi_abx = digamma(a + b + ux)
-    gx = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
-    dgx_dr = digamma(r + ux) - digamma(r) + np.log(alpha)
-    # functions of T and t_x, per distinct value
-    log_aT, log_atx = np.log(alpha + d.T_values), np.log(alpha + d.tx_values)
-    x = d.x
-    rx = r + x
-    lT, ltx = log_aT[d.T_index], log_atx[d.tx_index]
-    u1 = beta1[d.x_index] - rx * lT
-    u2 = beta2[d.x_index] - rx * ltx
-    top = np.maximum(u1, u2)
-    e1, e2 = np.exp(u1 - top), np.exp(u2 - top)
-    total = e1 + e2
-    w = d.weights
-    value = float(w @ gx[d.x_index] + w @ (top + np.log(total)))
-    w1 = w * e1 / total
-    w2 = w - w1
-    # sums over rows of each branch's weight, grouped by x, then per-x derivative factors
-    n_x = len(ux)
-    s1 = np.bincount(d.x_index, weights=w1, minlength=n_x)
-    s2 = np.bincount(d.x_index, weights=w2, minlength=n_x)
-    s_all = s1 + s2
-    d_r = s_all @ dgx_dr - w1 @ lT - w2 @ ltx
-    d_alpha = (
-        (r / alpha) * s_all.sum()
-        - w1 @ (rx / (alpha + d.T_values[d.T_index]))
-        - w2 @ (rx / (alpha + d.tx_values[d.tx_index]))
-    )
+    g = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
+    log_T, log_tx = np.log(alpha + d.T_values), np.log(alpha + d.tx_values)
+    rx1, rx2 = (r + ux)[d.pair1_x], (r + ux)[d.pair2_x]
+    u1 = betaln(a, b + ux)[d.pair1_x] - rx1 * log_T[d.pair1_T]
+    u2 = np.where(repeat, betaln(a + 1, b + ux_safe - 1), 0.0)[d.pair2_x] - rx2 * log_tx[d.pair2_tx]
+    gap = u2[d.row_pair2] - u1[d.row_pair1]
+    softplus = np.logaddexp(0.0, gap)
+    share2 = d.row_weight * np.exp(gap - softplus)  # weight times expit(gap)
+    value = dot(d.pair1_weight, g[d.pair1_x] + u1) + dot(d.row_weight, softplus)
+    w2_pair1 = np.bincount(d.row_pair1, weights=share2, minlength=len(u1))
+    w2_pair2 = np.bincount(d.row_pair2, weights=share2, minlength=len(u2))
+    w1_pair1 = d.pair1_weight - w2_pair1
+    s1 = np.bincount(d.pair1_x, weights=w1_pair1, minlength=len(ux))
+    s2 = np.bincount(d.pair2_x, weights=w2_pair2, minlength=len(ux))
+    total = d.weight_per_x.sum()
+    d_r = d.weight_per_x @ (digamma(r + ux) - digamma(r)) + total * np.log(alpha)
+    d_r -= dot(w1_pair1, log_T[d.pair1_T]) + dot(w2_pair2, log_tx[d.pair2_tx])
+    d_alpha = total * r / alpha - dot(w1_pair1, rx1 / (alpha + d.T_values[d.pair1_T]))
+    d_alpha -= dot(w2_pair2, rx2 / (alpha + d.tx_values[d.pair2_tx]))
     psi_ab = digamma(a + b)
-    d_a = (
-        s_all.sum() * (psi_ab - digamma(a))
-        + s1 @ (digamma(a) - psi_abx)
-        + s2 @ np.where(repeat, digamma(a + 1) - psi_abx, 0.0)
-    )
-    d_b = (
-        s_all.sum() * (psi_ab - digamma(b))
-        + s1 @ (digamma(b + ux) - psi_abx)
-        + s2 @ np.where(repeat, digamma(b + ux_safe - 1) - psi_abx, 0.0)
-    )
+    d_a = total * (psi_ab - digamma(a)) + s1 @ (digamma(a) - psi_abx)
+    d_a += s2 @ np.where(repeat, digamma(a + 1) - psi_abx, 0.0)
+    d_b = total * (psi_ab - digamma(b)) + s1 @ (digamma(b + ux) - psi_abx)
+    d_b += s2 @ np.where(repeat, digamma(b + ux_safe - 1) - psi_abx, 0.0)
     grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
-    return -value, -grad
+    return -float(value), -grad
+
+
+WARM_START_CUSTOMERS = 50_000
 
 
 class BetaGeoModel:
@@ -117,10 +132,17 @@ class BetaGeoModel:
         w = check_weights(weights, len(x))
         if self.compress_rows and weights is None:
             (x, t_x, age), w = compress(x, t_x, age)
-        design = Design.build(x, t_x, age, w)
         mean_rate = max(float(w @ x) / float(w @ age), 1e-6)
         start = np.log(np.array([1.0, 1.0 / mean_rate, 1.0, 1.0]))
-        result = maximise(lambda theta: neg_log_likelihood(theta, design), start, float(w.sum()))
+        inverse_hessian = None
+        sample = thin(w, WARM_START_CUSTOMERS)
+        if sample is not None:  # a fit on 5% of the customers gives the start and curvature
+            keep = sample > 0
+            small = Design.build(x[keep], t_x[keep], age[keep], sample[keep])
+            warm = maximise(lambda theta: neg_log_likelihood(theta, small), start, float(sample.sum()))
+            start, inverse_hessian = warm.log_params, warm.inverse_hessian
+        design = Design.build(x, t_x, age, w)
+        result = maximise(lambda theta: neg_log_likelihood(theta, design), start, float(w.sum()), inverse_hessian)
         self.r_, self.alpha_, self.a_, self.b_ = (float(v) for v in np.exp(result.log_params))
         self.log_likelihood_ = result.log_likelihood
         self.n_iter_ = result.iterations

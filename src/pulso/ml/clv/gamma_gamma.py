@@ -7,11 +7,13 @@ the purchase process. Fitted on repeat buyers (x > 0) from x and the mean repeat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from pulso.ml.clv._arrays import CLVInputError, FloatArray, as_float_array, check_weights, maximise
+from pulso.ml.clv._arrays import CLVInputError, FloatArray, IntArray, as_float_array, check_weights, dot, maximise
 
 
 def log_likelihood(p: float, q: float, gamma: float, x: FloatArray, m_x: FloatArray) -> FloatArray:
@@ -29,27 +31,58 @@ def log_likelihood(p: float, q: float, gamma: float, x: FloatArray, m_x: FloatAr
     )
 
 
-def neg_log_likelihood(
-    log_params: FloatArray, x: FloatArray, m_x: FloatArray, weights: FloatArray
-) -> tuple[float, FloatArray]:
-    """Minus the weighted log-likelihood and its exact gradient in (log p, log q, log gamma)."""
+@dataclass(frozen=True)
+class SpendDesign:
+    """Repeat buyers' x, m_x and weights, with the parameter-free parts of the likelihood computed once."""
+
+    x_values: FloatArray  # distinct x and each row's index into them
+    x_index: IntArray
+    weight_per_x: FloatArray
+    spend: FloatArray  # m_x * x, the total of the repeat purchases
+    weights: FloatArray
+    weighted_x: FloatArray  # weights * x
+    sum_w_log_m: float  # sum of w ln m_x
+    sum_wx_log_mx: float  # sum of w x (ln m_x + ln x)
+
+    @classmethod
+    def build(cls, x: FloatArray, m_x: FloatArray, weights: FloatArray) -> SpendDesign:
+        x_index, x_values = pd.factorize(x)
+        log_m = np.log(m_x)
+        return cls(
+            x_values=np.asarray(x_values, dtype=np.float64),
+            x_index=x_index.astype(np.intp),
+            weight_per_x=np.bincount(x_index, weights=weights, minlength=len(x_values)),
+            spend=m_x * x,
+            weights=weights,
+            weighted_x=weights * x,
+            sum_w_log_m=dot(weights, log_m),
+            sum_wx_log_mx=dot(weights * x, log_m + np.log(x)),
+        )
+
+
+def neg_log_likelihood(log_params: FloatArray, d: SpendDesign) -> tuple[float, FloatArray]:
+    """Minus the weighted log-likelihood and its exact gradient in (log p, log q, log gamma). Per row only
+    ln(gamma + m_x x) is evaluated; the rest is per distinct x or computed once."""
     p, q, gamma = np.exp(log_params)
-    x_index, ux = pd.factorize(x)
-    log_m, log_x = np.log(m_x), np.log(x)
+    ux = d.x_values
     px_u = p * ux
-    wsum = weights.sum()
-    w_x = np.bincount(x_index, weights=weights, minlength=len(ux))
-    log_g = np.log(gamma + m_x * x)
-    px = p * x
+    total = d.weight_per_x.sum()
+    log_g = np.log(gamma + d.spend)
+    sum_w_log_g = dot(d.weights, log_g)
+    sum_wx_log_g = dot(d.weighted_x, log_g)
     value = (
-        w_x @ (gammaln(px_u + q) - gammaln(px_u))
-        + wsum * (q * np.log(gamma) - gammaln(q))
-        + weights @ ((px - 1) * log_m + px * log_x - (px + q) * log_g)
+        dot(d.weight_per_x, gammaln(px_u + q) - gammaln(px_u))
+        + total * (q * np.log(gamma) - gammaln(q))
+        + p * d.sum_wx_log_mx
+        - d.sum_w_log_m
+        - p * sum_wx_log_g
+        - q * sum_w_log_g
     )
     psi_pq = digamma(px_u + q)
-    d_p = (w_x * ux) @ (psi_pq - digamma(px_u)) + weights @ (x * (log_m + log_x - log_g))
-    d_q = w_x @ psi_pq + wsum * (np.log(gamma) - digamma(q)) - weights @ log_g
-    d_gamma = wsum * q / gamma - weights @ ((px + q) / (gamma + m_x * x))
+    d_p = dot(d.weight_per_x * ux, psi_pq - digamma(px_u)) + d.sum_wx_log_mx - sum_wx_log_g
+    d_q = dot(d.weight_per_x, psi_pq) + total * (np.log(gamma) - digamma(q)) - sum_w_log_g
+    inverse = 1.0 / (gamma + d.spend)
+    d_gamma = total * q / gamma - p * dot(d.weighted_x, inverse) - q * dot(d.weights, inverse)
     grad = np.array([d_p * p, d_q * q, d_gamma * gamma])
     return -float(value), -grad
 
@@ -81,7 +114,8 @@ class GammaGammaModel:
         x, m, w = x[keep], m[keep], w[keep]
         mean = float(w @ m / w.sum())
         start = np.log(np.array([1.0, 2.0, mean]))
-        result = maximise(lambda theta: neg_log_likelihood(theta, x, m, w), start, float(w.sum()))
+        design = SpendDesign.build(x, m, w)
+        result = maximise(lambda theta: neg_log_likelihood(theta, design), start, float(w.sum()))
         self.p_, self.q_, self.gamma_ = (float(v) for v in np.exp(result.log_params))
         self.log_likelihood_ = result.log_likelihood
         self.n_iter_ = result.iterations
