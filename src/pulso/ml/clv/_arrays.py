@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +68,11 @@ def _first_bad(mask: npt.NDArray[np.bool_], values: FloatArray, name: str, probl
 def dot(left: FloatArray, right: FloatArray) -> float:
     """Inner product without BLAS: a multi-threaded BLAS call on a busy machine costs 100 times a plain loop here."""
     return float(np.einsum("i,i->", left, right))
+
+
+def weighted_counts(index: npt.NDArray[np.integer[Any]], weights: FloatArray, size: int) -> FloatArray:
+    """Sum of the weights per index value (np.bincount, typed as floats)."""
+    return np.asarray(np.bincount(index, weights=weights, minlength=size), dtype=np.float64)
 
 
 def compress(*columns: FloatArray) -> tuple[list[FloatArray], FloatArray]:

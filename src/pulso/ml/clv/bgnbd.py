@@ -19,7 +19,17 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from pulso.ml.clv._arrays import FloatArray, IntArray, check_summary, check_weights, compress, dot, maximise, thin
+from pulso.ml.clv._arrays import (
+    FloatArray,
+    IntArray,
+    check_summary,
+    check_weights,
+    compress,
+    dot,
+    maximise,
+    thin,
+    weighted_counts,
+)
 
 
 def log_likelihood(
@@ -43,7 +53,7 @@ class Design:
     T_values: FloatArray  # distinct T
     tx_values: FloatArray  # distinct t_x
     pair1_x: IntArray  # distinct (x, T) pairs: index into x_values and T_values
-    pair1_T: IntArray
+    pair1_age: IntArray
     pair1_weight: FloatArray  # total weight of the rows of each (x, T) pair
     pair2_x: IntArray  # distinct (x, t_x) pairs among rows with x > 0
     pair2_tx: IntArray
@@ -60,21 +70,21 @@ class Design:
         pair1, pair1_codes = pd.factorize(x_index.astype(np.int64) * len(T_values) + T_index)
         repeat = x > 0
         pair2, pair2_codes = pd.factorize(x_index[repeat].astype(np.int64) * len(tx_values) + tx_index[repeat])
-        pair1_weight = np.bincount(pair1, weights=weights, minlength=len(pair1_codes))
+        pair1_weight = weighted_counts(pair1, weights, len(pair1_codes))
         pair1_x = (pair1_codes // len(T_values)).astype(np.intp)
         return cls(
             x_values=np.asarray(x_values, dtype=np.float64),
             T_values=np.asarray(T_values, dtype=np.float64),
             tx_values=np.asarray(tx_values, dtype=np.float64),
             pair1_x=pair1_x,
-            pair1_T=(pair1_codes % len(T_values)).astype(np.intp),
+            pair1_age=(pair1_codes % len(T_values)).astype(np.intp),
             pair1_weight=pair1_weight,
             pair2_x=(pair2_codes // len(tx_values)).astype(np.intp),
             pair2_tx=(pair2_codes % len(tx_values)).astype(np.intp),
             row_pair1=pair1[repeat].astype(np.intp),
             row_pair2=pair2.astype(np.intp),
             row_weight=weights[repeat],
-            weight_per_x=np.bincount(pair1_x, weights=pair1_weight, minlength=len(x_values)),
+            weight_per_x=weighted_counts(pair1_x, pair1_weight, len(x_values)),
         )
 
 
@@ -93,21 +103,21 @@ def neg_log_likelihood(log_params: FloatArray, d: Design) -> tuple[float, FloatA
     g = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
     log_T, log_tx = np.log(alpha + d.T_values), np.log(alpha + d.tx_values)
     rx1, rx2 = (r + ux)[d.pair1_x], (r + ux)[d.pair2_x]
-    u1 = betaln(a, b + ux)[d.pair1_x] - rx1 * log_T[d.pair1_T]
+    u1 = betaln(a, b + ux)[d.pair1_x] - rx1 * log_T[d.pair1_age]
     u2 = np.where(repeat, betaln(a + 1, b + ux_safe - 1), 0.0)[d.pair2_x] - rx2 * log_tx[d.pair2_tx]
     gap = u2[d.row_pair2] - u1[d.row_pair1]
     softplus = np.logaddexp(0.0, gap)
     share2 = d.row_weight * np.exp(gap - softplus)  # weight times expit(gap)
     value = dot(d.pair1_weight, g[d.pair1_x] + u1) + dot(d.row_weight, softplus)
-    w2_pair1 = np.bincount(d.row_pair1, weights=share2, minlength=len(u1))
-    w2_pair2 = np.bincount(d.row_pair2, weights=share2, minlength=len(u2))
+    w2_pair1 = weighted_counts(d.row_pair1, share2, len(u1))
+    w2_pair2 = weighted_counts(d.row_pair2, share2, len(u2))
     w1_pair1 = d.pair1_weight - w2_pair1
-    s1 = np.bincount(d.pair1_x, weights=w1_pair1, minlength=len(ux))
-    s2 = np.bincount(d.pair2_x, weights=w2_pair2, minlength=len(ux))
+    s1 = weighted_counts(d.pair1_x, w1_pair1, len(ux))
+    s2 = weighted_counts(d.pair2_x, w2_pair2, len(ux))
     total = d.weight_per_x.sum()
     d_r = d.weight_per_x @ (digamma(r + ux) - digamma(r)) + total * np.log(alpha)
-    d_r -= dot(w1_pair1, log_T[d.pair1_T]) + dot(w2_pair2, log_tx[d.pair2_tx])
-    d_alpha = total * r / alpha - dot(w1_pair1, rx1 / (alpha + d.T_values[d.pair1_T]))
+    d_r -= dot(w1_pair1, log_T[d.pair1_age]) + dot(w2_pair2, log_tx[d.pair2_tx])
+    d_alpha = total * r / alpha - dot(w1_pair1, rx1 / (alpha + d.T_values[d.pair1_age]))
     d_alpha -= dot(w2_pair2, rx2 / (alpha + d.tx_values[d.pair2_tx]))
     psi_ab = digamma(a + b)
     d_a = total * (psi_ab - digamma(a)) + s1 @ (digamma(a) - psi_abx)

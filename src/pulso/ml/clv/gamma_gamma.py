@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from pulso.ml.clv._arrays import CLVInputError, FloatArray, IntArray, as_float_array, check_weights, dot, maximise
+from pulso.ml.clv._arrays import (
+    CLVInputError,
+    FloatArray,
+    IntArray,
+    as_float_array,
+    check_weights,
+    dot,
+    maximise,
+    weighted_counts,
+)
 
 
 def log_likelihood(p: float, q: float, gamma: float, x: FloatArray, m_x: FloatArray) -> FloatArray:
@@ -51,7 +60,7 @@ class SpendDesign:
         return cls(
             x_values=np.asarray(x_values, dtype=np.float64),
             x_index=x_index.astype(np.intp),
-            weight_per_x=np.bincount(x_index, weights=weights, minlength=len(x_values)),
+            weight_per_x=weighted_counts(x_index, weights, len(x_values)),
             spend=m_x * x,
             weights=weights,
             weighted_x=weights * x,
