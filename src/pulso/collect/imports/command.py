@@ -82,10 +82,19 @@ def _register(kind: str) -> None:
         delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: sniffed; 'tab' for tabs).")] = None,
         chunk_rows: Annotated[int, typer.Option(help="Rows per transaction.")] = 5000,
         quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+        row_ids: Annotated[
+            bool,
+            typer.Option(
+                "--row-ids", help="Contacts only: a file without email/phone/id columns; each row is FILE_NAME:LINE."
+            ),
+        ] = False,
     ) -> None:
         from pulso.collect.imports.service import ImportRequest
 
-        request = ImportRequest(kind, file, tenant, tuple(map_ or ()), rejects, file_format, delimiter, chunk_rows)
+        options = (("row_ids", "1"),) if row_ids else ()
+        request = ImportRequest(
+            kind, file, tenant, tuple(map_ or ()), rejects, file_format, delimiter, chunk_rows, options
+        )
         _run(request, show_progress=not quiet)
 
 
@@ -126,7 +135,8 @@ def _print_summary(summary: ImportSummary, request: ImportRequest) -> None:
     )
     console.print(table)
     if summary.ignored_columns:
-        console.print(f"ignored columns (no such field; use --map): {', '.join(summary.ignored_columns)}")
+        names = ", ".join(column if column.strip() else "(unnamed)" for column in summary.ignored_columns)
+        console.print(f"ignored columns (no such field; use --map): {names}")
     for reject in summary.first_rejects:
         console.print(f"rejected line {reject.line}: {reject.reason}")
     if summary.rejected:

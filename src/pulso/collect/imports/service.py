@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from pulso.collect.imports import contacts, conversation_files, conversations, events, orders, spend
+from pulso.collect.imports.contact_book import IDENTITY_FIELDS
 from pulso.collect.imports.fields import (
     ColumnPlan,
     FieldError,
@@ -51,6 +52,7 @@ KINDS["conversations"] = conversations
 FORMATS = ("csv", "parquet", *conversation_files.FORMATS)
 DEFAULT_CHUNK_ROWS = 5000
 SHOWN_REJECTS = 5
+ROW_ID_COLUMN = "(row id)"  # contacts --row-ids: a synthetic column holding FILE_NAME:LINE, mapped to user_id
 STRUCTURAL_PROBLEMS = ("__width__", "__encoding__")  # set by the CSV reader on rows it could not read cleanly
 
 
@@ -119,7 +121,7 @@ def run_import(request: ImportRequest, progress: ProgressSink | None = None) -> 
     else:
         source = open_source(request.path, request.file_format, _delimiter(request.delimiter))
     try:
-        plan = plan_columns(kind_module.SPEC, source.header, parse_map_options(request.map_options))
+        plan = _plan(request, kind_module, source.header)
         summary = ImportSummary(request.kind, ignored_columns=plan.ignored)
         try:
             rejects = RejectsWriter(request.rejects_path, source.header)
@@ -156,11 +158,14 @@ def _stream(
     progress: ProgressSink,
 ) -> None:
     progress.start(source.total, source.unit)
+    row_ids = ROW_ID_COLUMN in plan.by_field.values()
     for chunk in source.chunks(request.chunk_rows, progress.update):
         good = []
         for row in chunk:
             summary.rows_read += 1
             problems = [FieldError("(row)", row.values.pop(k)) for k in STRUCTURAL_PROBLEMS if k in row.values]
+            if row_ids:
+                row.values[ROW_ID_COLUMN] = f"{request.path.name}:{row.line}"
             outcome = problems or validate_row(kind_module.SPEC, plan, row.values, context)
             if isinstance(outcome, dict):
                 good.append((row.line, outcome))
@@ -173,6 +178,27 @@ def _stream(
         if good:
             with tenant_session(tenant_id) as session:
                 summary.counts.add(kind_module.write(session, good, context))
+
+
+def _plan(request: ImportRequest, kind_module: KindModule, header: Sequence[str]) -> ColumnPlan:
+    """The column plan; contacts also need an identity column (or ``--row-ids``), checked before any row."""
+    mapping = parse_map_options(request.map_options)
+    row_ids = ("row_ids", "1") in request.options
+    if row_ids:
+        if request.kind != "contacts":
+            raise ImportUsageError("--row-ids: only for contacts")
+        if "user_id" in mapping.values():
+            raise ImportUsageError("--row-ids: the file already maps a column to user_id; use one or the other")
+        header, mapping = [*header, ROW_ID_COLUMN], {**mapping, ROW_ID_COLUMN: "user_id"}
+    plan = plan_columns(kind_module.SPEC, header, mapping)
+    if request.kind == "contacts" and not set(IDENTITY_FIELDS) & set(plan.by_field):
+        columns = ", ".join(repr(c) for c in header[:12]) + (", ..." if len(header) > 12 else "")
+        raise ImportUsageError(
+            f"contacts: {request.path.name} has no email, phone or user_id column (columns: {columns}); "
+            "name the column that identifies a person with --map COLUMN=user_id, or pass --row-ids to identify "
+            "each row by the file name and line (re-importing the same file then updates instead of duplicating)"
+        )
+    return plan
 
 
 def _check(request: ImportRequest) -> tuple[KindModule, int, ParseContext]:

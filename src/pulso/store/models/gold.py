@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from pulso.store.models.base import Base, TenantScoped
 from pulso.store.models.silver import CONVERSATION_STATUSES
@@ -44,6 +46,8 @@ class ModelVersion(TenantScoped, Base):
     data_hash: Mapped[str] = mapped_column(String(128))
     artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the version used for scoring; at most one per (tenant, kind), kept so by pulso.ml.leads.registry
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ConversationInsight(TenantScoped, Base):
