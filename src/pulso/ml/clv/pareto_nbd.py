@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln, hyp2f1
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from pulso.ml.clv._arrays import FloatArray, IntArray, check_summary, check_weights, compress, dot, maximise, thin
 from pulso.ml.clv.bgnbd import WARM_START_CUSTOMERS
@@ -132,7 +134,7 @@ def neg_log_likelihood(log_params: FloatArray, d: ParetoDesign) -> tuple[float, 
     return value(log_params), grad
 
 
-class ParetoNBDModel:
+class ParetoNBDModel(BaseEstimator):  # type: ignore[misc]  # sklearn ships no type hints
     """Pareto/NBD fitted by maximum likelihood; parameters named as in the papers: ``r_``, ``alpha_``, ``s_``,
     ``beta_``."""
 
@@ -168,8 +170,7 @@ class ParetoNBDModel:
 
     def probability_alive(self, x: object, t_x: object, T: object) -> FloatArray:
         """P(alive | x, t_x, T): the alive-at-T branch's share of the likelihood (Fader & Hardie 2005 note, eq. 18)."""
-        if not hasattr(self, "r_"):
-            raise RuntimeError("ParetoNBDModel is not fitted yet; call fit first")
+        check_is_fitted(self, "r_")
         xs, txs, ages = check_summary(x, t_x, T)
         r, alpha, s, beta = self.r_, self.alpha_, self.s_, self.beta_
         log_l = log_likelihood(r, alpha, s, beta, xs, txs, ages)
