@@ -35,6 +35,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 from pulso.ml.clv.bgnbd import BetaGeoModel  # noqa: E402
 from pulso.ml.clv.gamma_gamma import GammaGammaModel  # noqa: E402
 from pulso.ml.clv.pareto_nbd import ParetoNBDModel  # noqa: E402
+from pulso.ml.clv.pareto_nbd import log_likelihood as pareto_log_likelihood  # noqa: E402
 from pulso.ml.clv.simulate import simulate_bgnbd, simulate_spend  # noqa: E402
 
 VENV = HERE / ".venv-lifetimes"
@@ -127,6 +128,12 @@ def cdnow(python: Path, repeat: int) -> None:
     compare("clv_gamma_gamma_cdnow", ours, ["p", "q", "gamma"], theirs["gg"])
     ours = median_seconds(lambda: ParetoNBDModel().fit(x, t_x, T), repeat)
     compare("clv_pareto_nbd_cdnow", ours, ["r", "alpha", "s", "beta"], theirs["pnbd"])
+    # the Pareto/NBD likelihood is flat along s and beta: compare the log-likelihoods the two optima reach
+    r, alpha, s, beta = (float(v) for v in theirs["pnbd"]["params"])  # type: ignore[union-attr]
+    at_theirs = float(pareto_log_likelihood(r, alpha, s, beta, x, t_x, T).sum())
+    print(
+        f"# Pareto/NBD log-likelihood at pulso's optimum {ours[1].log_likelihood_:.7f}, at lifetimes' {at_theirs:.7f}"
+    )  # type: ignore[attr-defined]
 
 
 def simulated(python: Path, customers: int, repeat: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
+from sklearn.exceptions import NotFittedError
 
 from pulso.ml.clv import bgnbd, gamma_gamma
 from pulso.ml.clv._arrays import CLVInputError
@@ -161,5 +162,5 @@ def test_negative_monetary_value_is_refused() -> None:
 
 
 def test_predicting_before_fitting_says_so() -> None:
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
         BetaGeoModel().probability_alive(1, 1.0, 2.0)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln, hyp2f1
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from pulso.ml.clv._arrays import (
     FloatArray,
@@ -131,7 +133,7 @@ def neg_log_likelihood(log_params: FloatArray, d: Design) -> tuple[float, FloatA
 WARM_START_CUSTOMERS = 50_000
 
 
-class BetaGeoModel:
+class BetaGeoModel(BaseEstimator):  # type: ignore[misc]  # sklearn ships no type hints
     """BG/NBD fitted by maximum likelihood; parameters named as in the paper: ``r_``, ``alpha_``, ``a_``, ``b_``."""
 
     def __init__(self, compress_rows: bool = True) -> None:
@@ -165,8 +167,7 @@ class BetaGeoModel:
         return {"r": self.r_, "alpha": self.alpha_, "a": self.a_, "b": self.b_}
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "r_"):
-            raise RuntimeError("BetaGeoModel is not fitted yet; call fit first")
+        check_is_fitted(self, "r_")
 
     def probability_alive(self, x: object, t_x: object, T: object) -> FloatArray:
         """P(alive | x, t_x, T) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))  (FHL 2005 eq. 13)."""

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from pulso.ml.clv._arrays import (
     CLVInputError,
@@ -110,7 +112,7 @@ def check_spend(frequency: object, monetary_value: object) -> tuple[FloatArray, 
     return x, m
 
 
-class GammaGammaModel:
+class GammaGammaModel(BaseEstimator):  # type: ignore[misc]  # sklearn ships no type hints
     """Gamma-Gamma fitted on repeat buyers; parameters named as in the papers: ``p_``, ``q_``, ``gamma_``."""
 
     def fit(self, frequency: object, monetary_value: object, weights: object | None = None) -> GammaGammaModel:
@@ -139,8 +141,7 @@ class GammaGammaModel:
     def conditional_expected_average_value(self, frequency: object, monetary_value: object) -> FloatArray:
         """E[M | m_x, x] = (q - 1)/(px + q - 1) * p gamma/(q - 1) + px/(px + q - 1) * m_x: a weighted mean of the
         population mean p gamma/(q - 1) and the customer's own mean (FHL 2005 "RFM and CLV", eq. 5)."""
-        if not hasattr(self, "p_"):
-            raise RuntimeError("GammaGammaModel is not fitted yet; call fit first")
+        check_is_fitted(self, "p_")
         x, m = check_spend(frequency, monetary_value)
         p, q, gamma = self.p_, self.q_, self.gamma_
         return np.asarray((p * (gamma + x * m)) / (p * x + q - 1), dtype=np.float64)

@@ -14,25 +14,41 @@ taken by central differences of this exact log-likelihood in the log-parameters 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 from scipy.special import gammaln, hyp2f1
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
-from pulso.ml.clv._arrays import FloatArray, check_summary, check_weights, compress, maximise
+from pulso.ml.clv._arrays import FloatArray, IntArray, check_summary, check_weights, compress, dot, maximise, thin
+from pulso.ml.clv.bgnbd import WARM_START_CUSTOMERS
 
 
-def _log_a0(r: float, alpha: float, s: float, beta: float, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
-    """log A0 (the died-between-t_x-and-T branch, without its s/(r+s+x) factor); -inf when t_x = T."""
+def _log_hypergeometric_term(r: float, alpha: float, s: float, beta: float, x: FloatArray, y: FloatArray) -> FloatArray:
+    """log of one of A0's two terms, F(...; z(y)) / (base+y)^(r+s+x), at y = t_x or y = T."""
     rsx = r + s + x
     if alpha >= beta:
         b_param: FloatArray | float = s + 1.0
         shift, base = alpha - beta, alpha
     else:
         b_param, shift, base = r + x, beta - alpha, beta
+    return np.asarray(np.log(hyp2f1(rsx, b_param, rsx + 1, shift / (base + y))) - rsx * np.log(base + y))
+
+
+def _log_difference(log_at_tx: FloatArray, log_at_T: FloatArray) -> FloatArray:
+    """log A0 = log(exp(at t_x) - exp(at T)); -inf when t_x = T."""
     with np.errstate(divide="ignore"):
-        log_at_tx = np.log(hyp2f1(rsx, b_param, rsx + 1, shift / (base + t_x))) - rsx * np.log(base + t_x)
-        log_at_T = np.log(hyp2f1(rsx, b_param, rsx + 1, shift / (base + T))) - rsx * np.log(base + T)
         gap = np.minimum(log_at_T - log_at_tx, 0.0)
         return np.asarray(log_at_tx + np.log(-np.expm1(gap)), dtype=np.float64)
+
+
+def _log_a0(r: float, alpha: float, s: float, beta: float, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+    """log A0 (the died-between-t_x-and-T branch, without its s/(r+s+x) factor)."""
+    return _log_difference(
+        _log_hypergeometric_term(r, alpha, s, beta, x, t_x), _log_hypergeometric_term(r, alpha, s, beta, x, T)
+    )
 
 
 def _log_alive_term(r: float, alpha: float, s: float, beta: float, x: FloatArray, T: FloatArray) -> FloatArray:
@@ -52,27 +68,73 @@ def log_likelihood(
     return np.asarray(_log_scale(r, alpha, s, beta, x) + np.logaddexp(alive, died), dtype=np.float64)
 
 
-def neg_log_likelihood(
-    log_params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray
-) -> tuple[float, FloatArray]:
+@dataclass(frozen=True)
+class ParetoDesign:
+    """The data, factorised once: the terms at T depend on (x, T) only and those at t_x on (x, t_x) only, so the
+    hypergeometric functions are evaluated once per distinct pair rather than per customer."""
+
+    x_values: FloatArray
+    age_pair_x: IntArray  # distinct (x, T) pairs
+    age_pair_age: FloatArray
+    recency_pair_x: IntArray  # distinct (x, t_x) pairs
+    recency_pair_tx: FloatArray
+    row_x: IntArray  # per row: index of x, of its (x, T) pair, of its (x, t_x) pair
+    row_age_pair: IntArray
+    row_recency_pair: IntArray
+    weights: FloatArray
+
+    @classmethod
+    def build(cls, x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray) -> ParetoDesign:
+        x_index, x_values = pd.factorize(x)
+        T_index, T_values = pd.factorize(T)
+        tx_index, tx_values = pd.factorize(t_x)
+        age_pair, age_codes = pd.factorize(x_index.astype(np.int64) * len(T_values) + T_index)
+        recency_pair, recency_codes = pd.factorize(x_index.astype(np.int64) * len(tx_values) + tx_index)
+        return cls(
+            x_values=np.asarray(x_values, dtype=np.float64),
+            age_pair_x=(age_codes // len(T_values)).astype(np.intp),
+            age_pair_age=np.asarray(T_values, dtype=np.float64)[age_codes % len(T_values)],
+            recency_pair_x=(recency_codes // len(tx_values)).astype(np.intp),
+            recency_pair_tx=np.asarray(tx_values, dtype=np.float64)[recency_codes % len(tx_values)],
+            row_x=x_index.astype(np.intp),
+            row_age_pair=age_pair.astype(np.intp),
+            row_recency_pair=recency_pair.astype(np.intp),
+            weights=weights,
+        )
+
+
+def design_log_likelihood(log_params: FloatArray, d: ParetoDesign) -> float:
+    """The weighted log-likelihood, with the hypergeometric terms evaluated per distinct pair."""
+    r, alpha, s, beta = (float(v) for v in np.exp(log_params))
+    ux = d.x_values
+    age_x = ux[d.age_pair_x]
+    at_T = _log_hypergeometric_term(r, alpha, s, beta, age_x, d.age_pair_age)
+    alive = _log_alive_term(r, alpha, s, beta, age_x, d.age_pair_age)
+    at_tx = _log_hypergeometric_term(r, alpha, s, beta, ux[d.recency_pair_x], d.recency_pair_tx)
+    log_a0 = _log_difference(at_tx[d.row_recency_pair], at_T[d.row_age_pair])
+    died = (np.log(s) - np.log(r + s + ux))[d.row_x] + log_a0
+    per_row = _log_scale(r, alpha, s, beta, ux)[d.row_x] + np.logaddexp(alive[d.row_age_pair], died)
+    return dot(d.weights, per_row)
+
+
+def neg_log_likelihood(log_params: FloatArray, d: ParetoDesign) -> tuple[float, FloatArray]:
     """Minus the weighted log-likelihood and its gradient (central differences, step 1e-6 in log-parameters)."""
 
     def value(theta: FloatArray) -> float:
         with np.errstate(all="ignore"):
-            r, alpha, s, beta = (float(v) for v in np.exp(theta))
-            total = -float(np.dot(weights, log_likelihood(r, alpha, s, beta, x, t_x, T)))
+            total = -design_log_likelihood(theta, d)
         return total if np.isfinite(total) else np.inf  # outside the region hyp2f1 evaluates: step back
 
     step = 1e-6
     grad = np.empty(4)
-    for i in range(4):
+    for i in range(4):  # four parameters, two evaluations each
         delta = np.zeros(4)
         delta[i] = step
         grad[i] = (value(log_params + delta) - value(log_params - delta)) / (2 * step)
     return value(log_params), grad
 
 
-class ParetoNBDModel:
+class ParetoNBDModel(BaseEstimator):  # type: ignore[misc]  # sklearn ships no type hints
     """Pareto/NBD fitted by maximum likelihood; parameters named as in the papers: ``r_``, ``alpha_``, ``s_``,
     ``beta_``."""
 
@@ -86,7 +148,15 @@ class ParetoNBDModel:
             (x, t_x, age), w = compress(x, t_x, age)
         mean_rate = max(float(w @ x) / float(w @ age), 1e-6)
         start = np.log(np.array([1.0, 1.0 / mean_rate, 1.0, float(np.mean(age))]))
-        result = maximise(lambda theta: neg_log_likelihood(theta, x, t_x, age, w), start, float(w.sum()))
+        inverse_hessian = None
+        sample = thin(w, WARM_START_CUSTOMERS)
+        if sample is not None:  # a fit on a subsample gives the start and curvature, as for BG/NBD
+            keep = sample > 0
+            small = ParetoDesign.build(x[keep], t_x[keep], age[keep], sample[keep])
+            warm = maximise(lambda theta: neg_log_likelihood(theta, small), start, float(sample.sum()))
+            start, inverse_hessian = warm.log_params, warm.inverse_hessian
+        design = ParetoDesign.build(x, t_x, age, w)
+        result = maximise(lambda theta: neg_log_likelihood(theta, design), start, float(w.sum()), inverse_hessian)
         self.r_, self.alpha_, self.s_, self.beta_ = (float(v) for v in np.exp(result.log_params))
         self.log_likelihood_ = result.log_likelihood
         self.n_iter_ = result.iterations
@@ -100,8 +170,7 @@ class ParetoNBDModel:
 
     def probability_alive(self, x: object, t_x: object, T: object) -> FloatArray:
         """P(alive | x, t_x, T): the alive-at-T branch's share of the likelihood (Fader & Hardie 2005 note, eq. 18)."""
-        if not hasattr(self, "r_"):
-            raise RuntimeError("ParetoNBDModel is not fitted yet; call fit first")
+        check_is_fitted(self, "r_")
         xs, txs, ages = check_summary(x, t_x, T)
         r, alpha, s, beta = self.r_, self.alpha_, self.s_, self.beta_
         log_l = log_likelihood(r, alpha, s, beta, xs, txs, ages)
