@@ -23,7 +23,7 @@ def leads(n: int = 4000, seed: int = 7) -> pd.DataFrame:
     noise = rng.normal(size=n)
     pages = rng.poisson(3, n).astype(float)
     first_visit = pd.Timestamp("2026-01-01T00:00:00Z") + pd.to_timedelta(np.sort(rng.uniform(0, 300, n)), unit="D")
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "Minutes on Site": [f"{m:.1f}" for m in minutes],
             "Lead Source": source,
@@ -34,4 +34,3 @@ def leads(n: int = 4000, seed: int = 7) -> pd.DataFrame:
             "Converted": np.where(converted, "yes", "no"),
         }
     )
-    return frame
