@@ -19,6 +19,7 @@ from pulso.connectors.chatwoot.agreement_cli import chatwoot_app
 from pulso.connectors.chatwoot.cli import sources_app
 from pulso.connectors.chatwoot.sync_cli import sync_app
 from pulso.ml.clv.cli import clv_app
+from pulso.ml.leads.cli import score_app, train_app
 
 app = typer.Typer(
     help="Pulso: customer intelligence from events, conversations, orders and spend.", no_args_is_help=True
@@ -44,6 +45,8 @@ app.add_typer(sources_app, name="sources")  # pulso sources add chatwoot|list|re
 app.add_typer(sync_app, name="sync")  # pulso sync chatwoot --tenant SLUG [--full]
 app.add_typer(chatwoot_app, name="chatwoot")  # pulso chatwoot agreement (pulso.connectors.chatwoot)
 app.add_typer(clv_app, name="clv")  # pulso clv fit FILE --customer COL --date COL (pulso.ml.clv)
+app.add_typer(train_app, name="train")  # pulso train leads|list|activate (pulso.ml.leads)
+app.add_typer(score_app, name="score")  # pulso score leads (pulso.ml.leads)
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)

@@ -43,7 +43,7 @@ def _cell_text(value: Any) -> str:
 
 def map_target(values: pd.Series, column: str) -> pd.Series:
     """0/1 per row (missing where the cell is blank: an open lead). Raises when the coding is unclear."""
-    text = cell_texts(values).str.lower()
+    text = cell_texts(values).str.lower().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)  # "1.0" is 1
     seen = sorted(str(v) for v in text.dropna().unique())
     expected = "two values such as yes/no, 1/0, true/false or converted/not converted"
     if len(seen) != 2:
@@ -173,7 +173,7 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             days = ((reference - stamps).dt.total_seconds() / 86400).to_numpy(dtype=float)
             encoded[plan.features[0]] = np.nan_to_num(days, nan=0.0)
             encoded[plan.features[1]] = stamps.dt.hour.fillna(0).to_numpy(dtype=float)
-            encoded[plan.features[2]] = stamps.dt.weekday.fillna(0).to_numpy(dtype=float)
+            encoded[plan.features[2]] = stamps.dt.day_of_week.fillna(0).to_numpy(dtype=float)
         else:
             level = self.level_of(plan, text)
             for feature in plan.features:

@@ -28,8 +28,11 @@ from pulso.errors import InvalidInputError
 
 CANDIDATES = ("logistic", "lightgbm")
 LIGHTGBM_DEFAULTS: dict[str, Any] = {
-    "n_estimators": 300,
+    # depth 6 and 200 trees: as accurate as unbounded depth and 300 trees on both benchmark files (validation AUC
+    # within 0.001) while the exact TreeSHAP reasons, whose cost grows with depth squared, take 2.6x less time
+    "n_estimators": 200,
     "learning_rate": 0.05,
+    "max_depth": 6,
     "num_leaves": 31,
     "min_child_samples": 20,
     "colsample_bytree": 0.8,

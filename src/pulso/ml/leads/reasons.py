@@ -13,24 +13,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pulso.ml.leads.features import ColumnPlan, FeatureBuilder, cell_texts
+from pulso.ml.leads.features import OTHER, ColumnPlan, FeatureBuilder, cell_texts
 
 
-def describe(plan: ColumnPlan, builder: FeatureBuilder, cell: Any) -> str:
-    """How the lead's value of one column reads to a person."""
-    text = cell_texts(pd.Series([cell], dtype=object)).iloc[0]
-    if pd.isna(text):
-        return f"{plan.name} is missing"
+def column_words(name: str) -> str:
+    """A stored attribute key as a person would write it: ``lead_source`` -> ``Lead source``."""
+    if name == name.lower():
+        words = name.replace("_", " ").strip()
+        return words[:1].upper() + words[1:]
+    return name
+
+
+def describe(plan: ColumnPlan, builder: FeatureBuilder, values: pd.Series) -> list[str]:
+    """How each lead's value of one column reads to a person."""
+    name = column_words(plan.name)
+    text = cell_texts(values)
     if plan.kind == "categorical":
-        level = builder.level_of(plan, pd.Series([text], dtype=object)).iloc[0]
-        return f"{plan.name} = {text if level != '(other)' else f'{text} (rare)'}"
-    if plan.kind == "numeric":
-        number = pd.to_numeric(pd.Series([text]), errors="coerce").iloc[0]
-        if pd.isna(number):
-            return f"{plan.name} is missing"
-        side = "high" if number > plan.median else "low" if number < plan.median else "typical"
-        return f"{plan.name} is {side}: {text}"
-    return f"{plan.name} = {text}"
+        level = builder.level_of(plan, text)
+        words = [f"{name} = {t}" if lv != OTHER else f"{name} = {t} (rare)" for t, lv in zip(text, level, strict=True)]
+    elif plan.kind == "numeric":
+        number = pd.to_numeric(text, errors="coerce")
+        side = np.where(number > plan.median, "high", np.where(number < plan.median, "low", "typical"))
+        words = [f"{name} is {s}: {t}" for s, t in zip(side, text, strict=True)]
+        text = text.where(number.notna())
+    else:
+        words = [f"{name} = {t}" for t in text]
+    return [f"{name} is missing" if pd.isna(t) else w for t, w in zip(text, words, strict=True)]
 
 
 def reasons(
@@ -42,21 +50,20 @@ def reasons(
     sources = [builder.source_of_[f] for f in features]
     per_column = contributions[features].T.groupby(sources, sort=False).sum().T
     names = list(per_column.columns)
+    words = {name: describe(plans[name], builder, frame[name]) for name in names}
     values = per_column.to_numpy()
     out = []
-    for row_position, row_values in enumerate(values):
+    for row, row_values in enumerate(values):
         order = np.argsort(-np.abs(row_values), kind="stable")
-        raises: list[dict[str, Any]] = []
-        lowers: list[dict[str, Any]] = []
+        found: dict[str, list[dict[str, Any]]] = {"raises": [], "lowers": []}
         for j in order:
             push = float(row_values[j])
-            if push == 0.0 or (len(raises) >= top and len(lowers) >= top):
+            effect = "raises" if push > 0 else "lowers"
+            if push == 0.0 or len(found[effect]) >= top:
                 continue
-            bucket = raises if push > 0 else lowers
-            if len(bucket) < top:
-                column = names[j]
-                words = describe(plans[column], builder, frame.iloc[row_position][column])
-                effect = "raises" if push > 0 else "lowers"
-                bucket.append({"column": column, "text": f"{words} ({effect})", "log_odds": round(push, 4)})
-        out.append({"raises": raises, "lowers": lowers})
+            text = f"{words[names[j]][row]} ({effect})"
+            found[effect].append({"column": names[j], "text": text, "log_odds": round(push, 4)})
+            if len(found["raises"]) >= top and len(found["lowers"]) >= top:
+                break
+        out.append(found)
     return out

@@ -58,7 +58,9 @@ def split_rows(
         if len(filled) < 0.5 * n:
             reason = f"{times.name} is blank in {n - len(filled):,} of {n:,} rows"
         elif span < min_span:
-            reason = f"{times.name} spans only {span} (an import of a static file?)"
+            reason = (
+                f"{times.name} spans only {pd.Timedelta(span).total_seconds():,.0f} s (an import of a static file?)"
+            )
         else:
             order = np.argsort(stamps.fillna(filled.min()).to_numpy(dtype="datetime64[ns]"), kind="stable")
             train, valid = np.sort(order[:-n_valid]), np.sort(order[-n_valid:])

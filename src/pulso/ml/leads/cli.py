@@ -1,0 +1,156 @@
+"""``pulso train leads|list|activate`` and ``pulso score leads``: lead scoring from the command line.
+
+Each command parses, calls :mod:`pulso.ml.leads.service` or the registry inside the tenant's session, and
+prints. Errors exit 2 with one line saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+train_app = typer.Typer(help="Train and manage models (lead scoring).", no_args_is_help=True)
+score_app = typer.Typer(help="Score with the active models.", no_args_is_help=True)
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(2)
+
+
+@contextmanager
+def _tenant(slug: str) -> Iterator[Any]:
+    """The tenant's session; expected input errors become one line and exit code 2."""
+    from pulso.errors import DomainError
+    from pulso.store import platform_session, tenant_session
+    from pulso.tenancy.service import get_tenant
+
+    try:
+        with platform_session() as session:
+            tenant_id = get_tenant(session, slug).id
+        with tenant_session(tenant_id) as session:
+            yield session
+    except (DomainError, LookupError) as exc:
+        _fail(str(exc.args[0]) if exc.args else str(exc))
+
+
+@train_app.command("leads")
+def train_leads_command(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    target: Annotated[str, typer.Option(help="The conversion column (yes/no, 1/0, true/false, converted...).")],
+    exclude: Annotated[
+        str, typer.Option(help="Comma-separated columns to leave out, e.g. those known only after the outcome.")
+    ] = "",
+    time_column: Annotated[
+        str | None, typer.Option(help="Column that orders the leads (default first_seen_at, else created_at).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (split fallback, folds, LightGBM).")] = 0,
+) -> None:
+    """Train a lead score on the tenant's contacts, print its validation metrics, save and activate it."""
+    from pulso.ml.leads.service import train_tenant
+
+    excluded = [name.strip() for name in exclude.split(",") if name.strip()]
+    with _tenant(tenant) as session:
+        saved = train_tenant(session, target, exclude=excluded, time_column=time_column, random_state=seed)
+    _print_training(saved.result.metrics, saved.result.warnings)
+    console.print(f"saved {saved.version.kind} {saved.version.version} and made it active", highlight=False)
+
+
+def _print_training(metrics: dict[str, Any], warnings: list[str]) -> None:
+    console.print(metrics["split_note"], highlight=False)
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    for column, reason in metrics["dropped_columns"].items():
+        console.print(f"not used: {column} ({reason})", highlight=False)
+    candidates = ", ".join(f"{name} {auc:.4f}" for name, auc in metrics["candidate_roc_auc"].items())
+    console.print(f"validation ROC AUC of the candidates: {candidates}; chosen: {metrics['chosen']}")
+    table = Table("validation metric", "value")
+    table.add_row("leads (train / validation)", f"{metrics['train_rows']:,} / {metrics['rows']:,}")
+    table.add_row("conversion rate (validation)", f"{metrics['base_rate']:.1%}")
+    table.add_row("ROC AUC", f"{metrics['roc_auc']:.4f}")
+    table.add_row("PR AUC", f"{metrics['pr_auc']:.4f}")
+    table.add_row("Brier score", f"{metrics['brier']:.4f}")
+    table.add_row("top-decile lift", f"{metrics['top_decile_lift']:.2f}x")
+    table.add_row("calibration", metrics["calibration_method"])
+    console.print(table)
+    calibration = Table("predicted", "leads", "mean predicted", "observed")
+    for row in metrics["calibration"]:
+        calibration.add_row(
+            f"{row['lower']:.1f}-{row['upper']:.1f}",
+            f"{row['rows']:,}",
+            f"{row['mean_predicted']:.1%}",
+            f"{row['observed_rate']:.1%}",
+        )
+    console.print(calibration)
+    grades = metrics["grades"]
+    table = Table("grade", "leads (validation)", "converted")
+    for grade, name in (("A", "Alto"), ("B", "Médio"), ("C", "Baixo")):
+        row = grades["validation"][grade]
+        table.add_row(f"{grade} ({name})", f"{row['rows']:,}", "" if row["rate"] is None else f"{row['rate']:.1%}")
+    console.print(table)
+    console.print(f"grades: {grades['rule']}", highlight=False)
+    cuts = metrics["quartile_cuts"]
+    console.print(f"quartile tiers: 1 >= {cuts[0]:.1%} > 2 >= {cuts[1]:.1%} > 3 >= {cuts[2]:.1%} > 4")
+
+
+@train_app.command("list")
+def train_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> None:
+    """The tenant's lead-score versions, with their validation metrics; * marks the active one."""
+    from pulso.ml.leads.registry import list_versions
+
+    with _tenant(tenant) as session:
+        versions = list_versions(session)
+    table = Table("", "version", "created (UTC)", "target", "model", "ROC AUC", "PR AUC", "Brier", "split", "code")
+    for v in versions:
+        m = v.metrics
+        table.add_row(
+            "*" if v.is_active else "",
+            v.version,
+            f"{v.created_at:%Y-%m-%d %H:%M}",
+            str(v.params.get("target", "")),
+            str(m.get("chosen", "")),
+            f"{m.get('roc_auc', float('nan')):.4f}",
+            f"{m.get('pr_auc', float('nan')):.4f}",
+            f"{m.get('brier', float('nan')):.4f}",
+            str(m.get("split", "")),
+            v.code_version,
+        )
+    console.print(table)
+    if not versions:
+        console.print("no versions yet: pulso train leads --tenant SLUG --target COLUMN")
+
+
+@train_app.command("activate")
+def train_activate(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    version: Annotated[str, typer.Option(help="The version to use, e.g. v1 (rollback to an earlier one).")],
+) -> None:
+    """Make VERSION the active lead-score model."""
+    from pulso.ml.leads.registry import activate_version
+
+    with _tenant(tenant) as session:
+        row = activate_version(session, version)
+    console.print(f"active lead_score model: {row.version} (ROC AUC {row.metrics.get('roc_auc', float('nan')):.4f})")
+
+
+@score_app.command("leads")
+def score_leads(
+    tenant: Annotated[str, typer.Option(help="Tenant slug.")],
+    open_only: Annotated[bool, typer.Option(help="Only contacts whose target is blank (open leads).")] = False,
+) -> None:
+    """Score the tenant's contacts with the active model; one lead_scores row each, with reasons."""
+    from pulso.ml.leads.service import score_tenant
+
+    with _tenant(tenant) as session:
+        run = score_tenant(session, open_only=open_only)
+    counts = ", ".join(f"{grade} {n:,}" for grade, n in run.grades.items())
+    console.print(f"scored {run.scored:,} contacts with lead_score {run.version.version} ({counts})", highlight=False)

@@ -1,0 +1,156 @@
+"""Lead scoring for one tenant: read its contacts, train and register a model, score and store the scores.
+
+The generic path reads each contact's profile columns and its imported ``attributes`` (one column per key) into
+a frame; the target and the excluded columns are named as in the imported file (``Lead Source``) or as stored
+(``lead_source``). The time that orders the leads is ``first_seen_at`` when most contacts have it, otherwise
+``created_at`` (which, for an import of a static file, spans seconds: the split then says it fell back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from pulso.collect.imports.fields import normalise
+from pulso.errors import InvalidInputError
+from pulso.ml.leads import registry
+from pulso.ml.leads.evaluate import assign_grades
+from pulso.ml.leads.reasons import reasons
+from pulso.ml.leads.train import TrainedLeadModel, TrainingResult, train_leads
+from pulso.store.models import Contact, LeadScore, ModelVersion
+from pulso.store.session import PulsoSession
+from pulso.store.types import utcnow
+
+PROFILE_COLUMNS = (
+    "city",
+    "state",
+    "first_touch_channel",
+    "first_touch_source",
+    "first_touch_medium",
+    "first_touch_campaign",
+)
+BOOKKEEPING = ("contact_id", "created_at", "first_seen_at")
+
+
+def contacts_frame(session: PulsoSession) -> pd.DataFrame:
+    """One row per contact: id, times, profile columns, then one column per attribute key."""
+    columns = [Contact.id, Contact.created_at, Contact.first_seen_at, Contact.attributes]
+    columns += [getattr(Contact, name) for name in PROFILE_COLUMNS]
+    rows = session.execute(select(*columns).order_by(Contact.id)).all()
+    base = pd.DataFrame(
+        [(r[0], r[1], r[2], *r[4:]) for r in rows], columns=[*BOOKKEEPING, *PROFILE_COLUMNS], dtype=object
+    )
+    base = base.drop(columns=[c for c in PROFILE_COLUMNS if base[c].isna().all()])  # not collected: no column
+    attributes = pd.DataFrame([r[3] or {} for r in rows], dtype=object)
+    attributes = attributes[[c for c in attributes.columns if c not in base.columns]]
+    return pd.concat([base, attributes.set_index(base.index)], axis=1)
+
+
+def resolve(frame: pd.DataFrame, name: str, option: str) -> str:
+    """A column of ``frame`` named as given or as the import stored it (``Lead Source`` -> ``lead_source``)."""
+    if name in frame.columns:
+        return name
+    if normalise(name) in frame.columns:
+        return normalise(name)
+    listing = ", ".join(str(c) for c in frame.columns if c not in BOOKKEEPING)
+    raise InvalidInputError(f"{option}: no column {name!r}; the tenant's contacts have {listing}")
+
+
+def default_time_column(frame: pd.DataFrame) -> str:
+    return "first_seen_at" if frame["first_seen_at"].notna().mean() >= 0.5 else "created_at"
+
+
+@dataclass(frozen=True)
+class SavedTraining:
+    result: TrainingResult
+    version: ModelVersion
+    time_column: str
+
+
+def train_tenant(
+    session: PulsoSession,
+    target: str,
+    *,
+    exclude: Sequence[str] = (),
+    time_column: str | None = None,
+    random_state: int = 0,
+) -> SavedTraining:
+    """Train on the tenant's contacts, save the version and make it active."""
+    frame = contacts_frame(session)
+    if frame.empty:
+        raise InvalidInputError("contacts: the tenant has none; import some first (pulso import contacts)")
+    target = resolve(frame, target, "--target")
+    excluded = [resolve(frame, name, "--exclude") for name in exclude]
+    chosen_time = resolve(frame, time_column, "--time-column") if time_column else default_time_column(frame)
+    drop = [c for c in BOOKKEEPING if c != chosen_time]
+    result = train_leads(frame, target, exclude=excluded, time_column=chosen_time, drop=drop, random_state=random_state)
+    trained = result.model
+    params = {
+        "target": target,
+        "exclude": excluded,
+        "time_column": chosen_time,
+        "random_state": random_state,
+        "chosen": trained.scorer.chosen_,
+        "calibration": trained.scorer.calibration_,
+        "scorer": trained.scorer.get_params(),
+    }
+    version = registry.save_version(
+        session,
+        trained,
+        params=params,
+        features=list(trained.builder.feature_names_),
+        metrics=result.metrics,
+        training_start=_when(result.split.training_start),
+        training_end=_when(result.split.training_end),
+        data_hash=result.data_hash,
+    )
+    return SavedTraining(result, version, chosen_time)
+
+
+def _when(stamp: pd.Timestamp | None) -> datetime | None:
+    return None if stamp is None or pd.isna(stamp) else stamp.to_pydatetime()
+
+
+@dataclass(frozen=True)
+class ScoringRun:
+    version: ModelVersion
+    scored: int
+    grades: dict[str, int]
+
+
+def score_tenant(session: PulsoSession, *, open_only: bool = False) -> ScoringRun:
+    """Score the tenant's contacts with the active model; appends one ``lead_scores`` row per contact."""
+    version = registry.active_version(session)
+    model: TrainedLeadModel = registry.load_model(version)
+    frame = contacts_frame(session)
+    if open_only and model.target in frame.columns:
+        frame = frame[frame[model.target].isna() | (frame[model.target].astype(str).str.strip() == "")]
+    for column in (plan.name for plan in model.builder.columns_):
+        if column not in frame.columns:
+            frame[column] = None  # a column no contact has any more: every row is "missing"
+    if frame.empty:
+        return ScoringRun(version, 0, {})
+    features = model.builder.transform(frame)
+    probability = model.scorer.predict_proba(features)[:, 1]
+    explained = reasons(model.scorer.contributions(features), frame, model.builder)
+    grades = assign_grades(probability, model.grades)
+    now = utcnow()
+    session.add_all(
+        LeadScore(
+            tenant_id=session.tenant_id,
+            contact_id=int(contact_id),
+            model_version_id=version.id,
+            score=float(p),
+            reasons=[{**r, "direction": direction} for direction in ("raises", "lowers") for r in why[direction]],
+            scored_at=now,
+        )
+        for contact_id, p, why in zip(frame["contact_id"], probability, explained, strict=True)
+    )
+    session.flush()
+    counts = {g: int(np.sum(grades == g)) for g in ("A", "B", "C")}
+    return ScoringRun(version, len(frame), counts)
