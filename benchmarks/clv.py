@@ -155,6 +155,10 @@ def simulated(python: Path, customers: int, repeat: int) -> None:
     print(f"BENCH {label}_uncompressed_fit {seconds:.4f} s")
     ours = median_seconds(lambda: GammaGammaModel().fit(x, m), repeat)
     compare(label.replace("bgnbd", "gamma_gamma"), ours, ["p", "q", "gamma"], theirs["gg"])
+    # Pareto/NBD: Pulso only (lifetimes' Pareto/NBD at this size takes minutes)
+    seconds, model = median_seconds(lambda: ParetoNBDModel().fit(x, t_x, T), 1)
+    print(f"# {label.replace('bgnbd', 'pareto_nbd')}: {model.params_}")  # type: ignore[attr-defined]
+    print(f"BENCH {label.replace('bgnbd', 'pareto_nbd')}_fit {seconds:.4f} s")
 
 
 def main() -> None:

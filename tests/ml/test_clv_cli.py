@@ -107,6 +107,8 @@ def test_without_value_there_is_no_gamma_gamma(tmp_path: Path, transactions: pd.
         (["--until", "30/09/2024"], None, "--until: '30/09/2024' is not a date"),
         (["--time-unit", "Y"], None, "--time-unit: 'Y' is not one of D, W, M"),
         (["--output", "out.xlsx"], None, "--output: out.xlsx must end in .csv or .parquet"),
+        (["--horizon", "0"], None, "--horizon: 0 months; give at least 1"),
+        (["--discount-rate", "1.5"], None, "--discount-rate: 1.5 is not a monthly rate"),
     ],
 )
 def test_bad_input_exits_2_with_a_clear_message(

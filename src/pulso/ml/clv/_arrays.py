@@ -102,6 +102,7 @@ def maximise(
     start: FloatArray,
     total_weight: float,
     inverse_hessian: FloatArray | None = None,
+    gtol: float = 1e-9,
 ) -> Fit:
     """Maximise a log-likelihood over log-parameters with BFGS and the exact gradient (scaled per customer so
     that the tolerances mean the same thing for 2,000 and 1,000,000 customers). A start and an inverse Hessian
@@ -111,7 +112,7 @@ def maximise(
         value, grad = neg_loglik_and_grad(theta)
         return value / total_weight, grad / total_weight
 
-    options: dict[str, object] = {"gtol": 1e-9, "maxiter": 500}
+    options: dict[str, object] = {"gtol": gtol, "maxiter": 500}
     if inverse_hessian is not None and _positive_definite(inverse_hessian):
         options["hess_inv0"] = (inverse_hessian + inverse_hessian.T) / 2
     result = optimize.minimize(scaled, start, jac=True, method="BFGS", options=options)

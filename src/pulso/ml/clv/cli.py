@@ -57,6 +57,10 @@ def fit_command(
     unit = time_unit.upper()
     if unit not in DAYS_PER_UNIT:
         fail(f"--time-unit: {time_unit!r} is not one of D, W, M")
+    if horizon < 1:
+        fail(f"--horizon: {horizon} months; give at least 1")
+    if not 0 <= discount_rate < 1:
+        fail(f"--discount-rate: {discount_rate} is not a monthly rate in [0, 1), e.g. 0.01")
     end = _parse_until(until)
     if output is not None and output.suffix.lower() not in PARQUET_SUFFIXES | {".csv"}:
         fail(f"--output: {output} must end in .csv or .parquet")
