@@ -13,12 +13,15 @@ import json
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import JSON, Select, func, select
 
 from pulso.store.session import PulsoSession
 
+Query = Select[*tuple[Any, ...]]  # a SELECT of any columns
 
-def fetch_columns(session: PulsoSession, query: Select[Any], kinds: dict[str, str]) -> dict[str, np.ndarray]:
+
+def fetch_columns(session: PulsoSession, query: Query, kinds: dict[str, str]) -> dict[str, np.ndarray]:
     """Each column of ``query`` named in ``kinds`` as a numpy array, all in the same (unspecified) row order, with
     the given dtype: ``int64`` (the column must have no NULL: map it to a sentinel in SQL), ``float64`` (NULL
     becomes NaN) or ``object`` (text; NULL stays None). Sort in numpy where order matters."""
@@ -32,3 +35,8 @@ def fetch_columns(session: PulsoSession, query: Select[Any], kinds: dict[str, st
             values = json.loads(values)
         result[name] = np.array(values if values is not None else [], dtype=kind)  # json_agg of no rows is NULL
     return result
+
+
+def fetch_frame(session: PulsoSession, query: Query, kinds: dict[str, str]) -> pd.DataFrame:
+    """:func:`fetch_columns` as a pandas frame, one column per entry of ``kinds``."""
+    return pd.DataFrame(fetch_columns(session, query, kinds))

@@ -20,7 +20,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    extract,
     func,
     literal,
     null,
@@ -33,6 +32,7 @@ from pulso.metrics.columns import fetch_columns
 from pulso.metrics.funnel_match import Rows
 from pulso.store.models import Contact, Event
 from pulso.store.session import PulsoSession
+from pulso.store.sqltime import epoch_ms
 
 if TYPE_CHECKING:
     from pulso.metrics.funnels import FunnelParams
@@ -49,13 +49,6 @@ class Candidates:
     contact: np.ndarray
     anonymous: np.ndarray
     value: np.ndarray | None
-
-
-def epoch_ms(session: PulsoSession, column: Any) -> Any:
-    """A timestamp as integer milliseconds since the epoch, so windows and durations are integer arithmetic."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.round(extract("epoch", column) * 1000), BigInteger)
-    return cast(func.round((func.julianday(column) - 2440587.5) * 86400000.0), Integer)
 
 
 def text(json_value: Any) -> Any:

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from pulso.metrics.columns import fetch_columns
-from pulso.metrics.funnel_sql import epoch_ms
+from pulso.metrics.columns import fetch_frame
 from pulso.ml.purchases import purchase_log
 from pulso.store.models import Conversation, Feedback, Message
 from pulso.store.session import PulsoSession
+from pulso.store.sqltime import epoch_ms
 
 FEATURES = {
     "recency_days": "Days from the last purchase to as_of.",
@@ -81,28 +81,24 @@ def _days(delta: pd.Series) -> pd.Series:
 def _engagement(session: PulsoSession, frame: pd.DataFrame, params: ChurnFrameParams) -> None:
     as_of_ms = int(params.as_of.timestamp() * 1000)
     m = Message
-    messages = pd.DataFrame(
-        fetch_columns(
-            session,
-            select(Conversation.contact_id.label("contact"), epoch_ms(session, m.created_at).label("at"))
-            .join(Conversation, Conversation.id == m.conversation_id)
-            .where(m.direction == "incoming", Conversation.contact_id.is_not(None), m.created_at < params.as_of),
-            {"contact": "int64", "at": "int64"},
-        )
+    messages = fetch_frame(
+        session,
+        select(Conversation.contact_id.label("contact"), epoch_ms(session, m.created_at).label("at"))
+        .join(Conversation, Conversation.id == m.conversation_id)
+        .where(m.direction == "incoming", Conversation.contact_id.is_not(None), m.created_at < params.as_of),
+        {"contact": "int64", "at": "int64"},
     )
     recent = messages[messages["at"] >= as_of_ms - 30 * MS_PER_DAY].groupby("contact").size()
     frame["messages_last_30_days"] = recent.reindex(frame.index, fill_value=0).astype(int)
     last = messages.groupby("contact")["at"].max().reindex(frame.index)
     frame["days_since_last_message"] = (as_of_ms - last) / MS_PER_DAY
     f = Feedback
-    answers = pd.DataFrame(
-        fetch_columns(
-            session,
-            select(f.contact_id.label("contact"), f.kind, f.score, epoch_ms(session, f.answered_at).label("at")).where(
-                f.contact_id.is_not(None), f.answered_at < params.as_of
-            ),
-            {"contact": "int64", "kind": "object", "score": "float64", "at": "int64"},
-        )
+    answers = fetch_frame(
+        session,
+        select(f.contact_id.label("contact"), f.kind, f.score, epoch_ms(session, f.answered_at).label("at")).where(
+            f.contact_id.is_not(None), f.answered_at < params.as_of
+        ),
+        {"contact": "int64", "kind": "object", "score": "float64", "at": "int64"},
     ).sort_values(["at"], kind="stable")
     for kind in ("nps", "csat"):
         latest = answers[answers["kind"] == kind].drop_duplicates("contact", keep="last").set_index("contact")

@@ -1,12 +1,13 @@
 """The lead-scoring frame from a tenant's data: one row per lead, features as of a time, the outcome.
 
-A lead starts at ``started_at``: when it became a lead, else its first conversation, else when it was first seen.
-Its features count only what happened before ``as_of = min(started_at + window, became_customer_at, now)``: for a
-lead that converted, nothing from the conversion on; for an open lead, what is known now (capped by the window,
-so training and scoring see the same span). The outcome ``converted`` is 1 when the contact became a customer
-within ``horizon`` of the start, 0 when the horizon has passed without it, and missing (NaN) while it is still
-open: such leads are scored, not trained on. Contacts that were customers before they started, and merged
-contacts, are no leads. Definitions of every column: :data:`FEATURES` (also in docs/models.md).
+A lead starts at ``started_at``: when it became a lead, else at its first conversation (contacts with neither are
+no leads). Its features count only what happened before
+``as_of = min(started_at + window, became_customer_at, now)``: for a lead that converted, nothing from the
+conversion on; for an open lead, what is known now (capped by the window, so training and scoring see the same
+span). The outcome ``converted`` is 1 when the contact became a customer within ``horizon`` of the start, 0 when
+the horizon has passed without it, and missing (NaN) while it is still open: such leads are scored, not trained
+on. Contacts that were customers before they started, and merged contacts, are no leads. Definitions of every
+column: :data:`FEATURES` (also in docs/models.md).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from pulso.metrics.columns import fetch_columns
-from pulso.metrics.funnel_sql import epoch_ms
+from pulso.metrics.columns import fetch_frame
 from pulso.store.models import Contact, Conversation, ConversationFactsRow, ConversationInsight, Event, Inbox, Message
 from pulso.store.session import PulsoSession
+from pulso.store.sqltime import epoch_ms
 
 FEATURES = {
     "first_touch_channel": "The contact's first-touch channel (categorical).",
@@ -65,7 +66,7 @@ class LeadFrameParams:
 def lead_frame(session: PulsoSession, params: LeadFrameParams) -> pd.DataFrame:
     """Indexed by contact_id: started_at, as_of (UTC), converted (1/0/NaN) and the :data:`FEATURES` columns."""
     contacts = _contacts(session)
-    conversations = _frame(
+    conversations = fetch_frame(
         session,
         select(
             Conversation.id.label("conversation"),
@@ -83,7 +84,6 @@ def lead_frame(session: PulsoSession, params: LeadFrameParams) -> pd.DataFrame:
     frame = contacts.join(first[["at", "channel", "first_response"]].rename(columns={"at": "first_conversation"}))
     frame["start"] = frame["lead"].fillna(frame["first_conversation"])
     frame = frame[frame["lead"].notna() | frame["first_conversation"].notna()]
-    frame["start"] = frame["start"].fillna(frame["seen"])
     frame = frame[frame["customer"].isna() | (frame["customer"] >= frame["start"])]
     now = _ms(params.now)
     window, horizon = _ms_span(params.window), _ms_span(params.horizon)
@@ -114,23 +114,17 @@ def lead_frame(session: PulsoSession, params: LeadFrameParams) -> pd.DataFrame:
     return out
 
 
-def _frame(session: PulsoSession, query: object, kinds: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame(fetch_columns(session, query, kinds))  # type: ignore[arg-type]
-
-
 def _contacts(session: PulsoSession) -> pd.DataFrame:
     c = Contact
-    ms = {name: epoch_ms(session, column) for name, column in (("seen", c.first_seen_at), ("lead", c.became_lead_at))}
     query = select(
         c.id.label("contact"),
-        ms["seen"].label("seen"),
-        ms["lead"].label("lead"),
+        epoch_ms(session, c.became_lead_at).label("lead"),
         epoch_ms(session, c.became_customer_at).label("customer"),
         c.first_touch_channel.label("channel_touch"),
         c.first_touch_campaign.label("campaign"),
     ).where(c.merged_into_id.is_(None))
-    kinds = {"contact": "int64", "seen": "float64", "lead": "float64", "customer": "float64"}
-    return _frame(session, query, {**kinds, "channel_touch": "object", "campaign": "object"}).set_index("contact")
+    kinds = {"contact": "int64", "lead": "float64", "customer": "float64"}
+    return fetch_frame(session, query, {**kinds, "channel_touch": "object", "campaign": "object"}).set_index("contact")
 
 
 def _count_before(rows: pd.DataFrame, as_of: pd.Series, column: str = "at") -> pd.Series:
@@ -142,7 +136,7 @@ def _count_before(rows: pd.DataFrame, as_of: pd.Series, column: str = "at") -> p
 
 def _messages(session: PulsoSession, out: pd.DataFrame, as_of: pd.Series) -> None:
     m = Message
-    rows = _frame(
+    rows = fetch_frame(
         session,
         select(Conversation.contact_id.label("contact"), epoch_ms(session, m.created_at).label("at"), m.direction)
         .join(Conversation, Conversation.id == m.conversation_id)
@@ -162,7 +156,7 @@ def _messages(session: PulsoSession, out: pd.DataFrame, as_of: pd.Series) -> Non
 
 def _events(session: PulsoSession, out: pd.DataFrame, as_of: pd.Series) -> None:
     e = Event
-    rows = _frame(
+    rows = fetch_frame(
         session,
         select(e.contact_id.label("contact"), epoch_ms(session, e.occurred_at).label("at"), e.type.label("type")).where(
             e.contact_id.is_not(None), e.type.in_(("track", "page"))
@@ -175,7 +169,7 @@ def _events(session: PulsoSession, out: pd.DataFrame, as_of: pd.Series) -> None:
 
 def _insights(session: PulsoSession, out: pd.DataFrame, conversations: pd.DataFrame, as_of: pd.Series) -> None:
     i = ConversationInsight
-    rows = _frame(
+    rows = fetch_frame(
         session,
         select(i.conversation_id.label("conversation"), i.interest.label("interest"), i.score.label("score")),
         {"conversation": "int64", "interest": "object", "score": "float64"},

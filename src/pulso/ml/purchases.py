@@ -15,11 +15,11 @@ import pandas as pd
 from sqlalchemy import Float, cast, func, select
 from sqlalchemy.orm import aliased
 
-from pulso.metrics.columns import fetch_columns
-from pulso.metrics.funnel_sql import epoch_ms
+from pulso.metrics.columns import fetch_columns, fetch_frame
 from pulso.store.models import Contact, Order
 from pulso.store.models.silver import REVENUE_STATUSES
 from pulso.store.session import PulsoSession
+from pulso.store.sqltime import epoch_ms
 
 Acquisition = Literal["first_touch_channel", "first_touch_campaign"]
 NO_VALUE = "(none)"
@@ -41,8 +41,7 @@ def purchase_log(session: PulsoSession, until: datetime | None = None) -> pd.Dat
     )
     if until is not None:
         query = query.where(Order.ordered_at < until)
-    columns = fetch_columns(session, query, {"customer": "int64", "at": "int64", "value": "float64"})
-    log = pd.DataFrame(columns)
+    log = fetch_frame(session, query, {"customer": "int64", "at": "int64", "value": "float64"})
     log["at"] = pd.to_datetime(log["at"], unit="ms", utc=True)
     return log.sort_values(["customer", "at"], kind="stable").reset_index(drop=True)
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, cast, extract, func
+from sqlalchemy import BigInteger, Date, Integer, cast, extract, func
 
 from pulso.store.session import PulsoSession
 
@@ -23,6 +23,13 @@ def local_part(session: PulsoSession, column: Any, timezone: str, part: Part) ->
     if session.get_bind().dialect.name == "postgresql":
         return cast(extract(part, func.timezone(timezone, column)), Integer)
     return func.pulso_local_part(column, timezone, part)
+
+
+def epoch_ms(session: PulsoSession, column: Any) -> Any:
+    """A timestamp as integer milliseconds since the epoch, so windows and durations are integer arithmetic."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.round(extract("epoch", column) * 1000), BigInteger)
+    return cast(func.round((func.julianday(column) - 2440587.5) * 86400000.0), Integer)
 
 
 def local_day_key(session: PulsoSession, column: Any, timezone: str) -> Any:

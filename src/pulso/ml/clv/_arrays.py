@@ -70,6 +70,14 @@ def dot(left: FloatArray, right: FloatArray) -> float:
     return float(np.einsum("i,i->", left, right))
 
 
+def distinct_pairs(
+    first: npt.NDArray[np.integer[Any]], second: npt.NDArray[np.integer[Any]], n_second: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The distinct (first, second) code pairs: each row's pair, and each pair's first and second code."""
+    pair, codes = pd.factorize(first.astype(np.int64) * n_second + second)
+    return pair.astype(np.intp), (codes // n_second).astype(np.intp), (codes % n_second).astype(np.intp)
+
+
 def weighted_counts(index: npt.NDArray[np.integer[Any]], weights: FloatArray, size: int) -> FloatArray:
     """Sum of the weights per index value (np.bincount, typed as floats)."""
     return np.asarray(np.bincount(index, weights=weights, minlength=size), dtype=np.float64)

@@ -27,6 +27,7 @@ from pulso.ml.clv._arrays import (
     check_summary,
     check_weights,
     compress,
+    distinct_pairs,
     dot,
     maximise,
     thin,
@@ -69,22 +70,21 @@ class Design:
         x_index, x_values = pd.factorize(x)
         T_index, T_values = pd.factorize(T)
         tx_index, tx_values = pd.factorize(t_x)
-        pair1, pair1_codes = pd.factorize(x_index.astype(np.int64) * len(T_values) + T_index)
+        pair1, pair1_x, pair1_age = distinct_pairs(x_index, T_index, len(T_values))
         repeat = x > 0
-        pair2, pair2_codes = pd.factorize(x_index[repeat].astype(np.int64) * len(tx_values) + tx_index[repeat])
-        pair1_weight = weighted_counts(pair1, weights, len(pair1_codes))
-        pair1_x = (pair1_codes // len(T_values)).astype(np.intp)
+        pair2, pair2_x, pair2_tx = distinct_pairs(x_index[repeat], tx_index[repeat], len(tx_values))
+        pair1_weight = weighted_counts(pair1, weights, len(pair1_x))
         return cls(
             x_values=np.asarray(x_values, dtype=np.float64),
             T_values=np.asarray(T_values, dtype=np.float64),
             tx_values=np.asarray(tx_values, dtype=np.float64),
             pair1_x=pair1_x,
-            pair1_age=(pair1_codes % len(T_values)).astype(np.intp),
+            pair1_age=pair1_age,
             pair1_weight=pair1_weight,
-            pair2_x=(pair2_codes // len(tx_values)).astype(np.intp),
-            pair2_tx=(pair2_codes % len(tx_values)).astype(np.intp),
-            row_pair1=pair1[repeat].astype(np.intp),
-            row_pair2=pair2.astype(np.intp),
+            pair2_x=pair2_x,
+            pair2_tx=pair2_tx,
+            row_pair1=pair1[repeat],
+            row_pair2=pair2,
             row_weight=weights[repeat],
             weight_per_x=weighted_counts(pair1_x, pair1_weight, len(x_values)),
         )

@@ -25,7 +25,17 @@ from scipy.special import digamma, expit, gammaln, hyp2f1
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from pulso.ml.clv._arrays import FloatArray, IntArray, check_summary, check_weights, compress, dot, maximise, thin
+from pulso.ml.clv._arrays import (
+    FloatArray,
+    IntArray,
+    check_summary,
+    check_weights,
+    compress,
+    distinct_pairs,
+    dot,
+    maximise,
+    thin,
+)
 from pulso.ml.clv.bgnbd import WARM_START_CUSTOMERS
 
 
@@ -94,17 +104,17 @@ class ParetoDesign:
         x_index, x_values = pd.factorize(x)
         T_index, T_values = pd.factorize(T)
         tx_index, tx_values = pd.factorize(t_x)
-        age_pair, age_codes = pd.factorize(x_index.astype(np.int64) * len(T_values) + T_index)
-        recency_pair, recency_codes = pd.factorize(x_index.astype(np.int64) * len(tx_values) + tx_index)
+        age_pair, age_x, age_T = distinct_pairs(x_index, T_index, len(T_values))
+        recency_pair, recency_x, recency_tx = distinct_pairs(x_index, tx_index, len(tx_values))
         return cls(
             x_values=np.asarray(x_values, dtype=np.float64),
-            age_pair_x=(age_codes // len(T_values)).astype(np.intp),
-            age_pair_age=np.asarray(T_values, dtype=np.float64)[age_codes % len(T_values)],
-            recency_pair_x=(recency_codes // len(tx_values)).astype(np.intp),
-            recency_pair_tx=np.asarray(tx_values, dtype=np.float64)[recency_codes % len(tx_values)],
+            age_pair_x=age_x,
+            age_pair_age=np.asarray(T_values, dtype=np.float64)[age_T],
+            recency_pair_x=recency_x,
+            recency_pair_tx=np.asarray(tx_values, dtype=np.float64)[recency_tx],
             row_x=x_index.astype(np.intp),
-            row_age_pair=age_pair.astype(np.intp),
-            row_recency_pair=recency_pair.astype(np.intp),
+            row_age_pair=age_pair,
+            row_recency_pair=recency_pair,
             x=x,
             t_x=t_x,
             T=T,
