@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     chatwoot_sweep_every_hours: float = 6.0  # reconciliation: hard deletes and changes that keep updated_at
     chatwoot_sweep_window_days: int = 7
 
+    # models (pulso.ml): every saved model version is also logged to MLflow when this is set (pulso.ml.tracking)
+    mlflow_tracking_uri: str | None = None
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

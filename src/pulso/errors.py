@@ -41,3 +41,12 @@ class InvalidInputError(DomainError, ValueError):
     code = "invalid_input"
     message_key = "error.bad_request"
     message = "Invalid input."
+
+
+class ConfigurationError(DomainError):
+    """The installation's settings ask for something it cannot do (a missing optional package, a bad URL)."""
+
+    status_code = 500
+    code = "configuration"
+    message_key = "error.configuration"
+    message = "The server is misconfigured."

@@ -96,6 +96,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The form has expired or came from another site. Reload the page and try again.",
     ),
     "error.bad_request": ("Pedido inválido.", "Invalid request."),
+    "error.configuration": (
+        "O servidor está mal configurado. Avise o administrador.",
+        "The server is misconfigured. Tell the administrator.",
+    ),
     "error.server": ("Erro inesperado. Tente de novo em instantes.", "Unexpected error. Please try again shortly."),
     "error.back": ("Voltar ao início", "Back to start"),
 }

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 
 import pulso
 from pulso.errors import InvalidInputError, NotFoundError
+from pulso.ml import tracking
 from pulso.store.models import ModelVersion
 from pulso.store.session import PulsoSession
 
@@ -84,6 +85,7 @@ def save_version(
     session.flush()
     if activate:
         activate_version(session, row.version, kind=kind)
+    tracking.log_version(session, row)
     return row
 
 
