@@ -160,6 +160,10 @@ class Refresh:
     note: str | None = None
 
 
+def retraining_due(active: ModelVersion | None, now: datetime) -> bool:
+    return active is None or now - active.created_at >= RETRAIN_AFTER
+
+
 def refresh(session: PulsoSession, *, now: datetime | None = None) -> Refresh:
     """Retrain when no churn model is active or the active one is :data:`RETRAIN_AFTER` old, then score."""
     now = now or utcnow()
@@ -168,7 +172,7 @@ def refresh(session: PulsoSession, *, now: datetime | None = None) -> Refresh:
     except NotFoundError:
         active = None
     trained, note = None, None
-    if active is None or now - active.created_at >= RETRAIN_AFTER:
+    if retraining_due(active, now):
         horizon = int(active.params.get("horizon_days", DEFAULT_HORIZON_DAYS)) if active else DEFAULT_HORIZON_DAYS
         try:
             trained = train_tenant(session, horizon_days=horizon, now=now)
