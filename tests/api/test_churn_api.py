@@ -17,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import schemathesis
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
 
 from pulso.api.app import create_app
 from pulso.config import Settings
@@ -111,10 +113,12 @@ def test_ranked_list_sorts_pages_and_one_customer(world: dict[str, Any]) -> None
 def test_errors_and_keys(world: dict[str, Any]) -> None:
     for params, status, text in (
         ({"limit": 0}, 400, "limit: between 1 and 1000, got 0"),
-        ({"offset": -5}, 400, "offset: 0 or more, got -5"),
+        ({"offset": -5}, 400, "offset: between 0 and 1000000000, got -5"),
         ({"min_risk": 1.2}, 400, "min_risk: a probability between 0 and 1, got 1.2"),
         ({"sort": "clv"}, 400, "sort: must be one of risk, value_at_risk, p_alive, got 'clv'"),
+        ({"offset": 10**20}, 400, "offset: between 0 and 1000000000, got 100000000000000000000"),
         ({"contact_id": 0}, 400, "contact_id: a positive contact id, got 0"),
+        ({"contact_id": 2**63}, 400, "contact_id: a positive contact id, got 9223372036854775808"),
         ({"contact_id": 999_999}, 404, "contact_id: 999999 has no churn score"),
     ):
         response = get(world, **params)
@@ -132,3 +136,22 @@ def test_each_key_sees_its_own_tenant(world: dict[str, Any]) -> None:
     assert get(world, key="t", contact_id=world["u_ids"][0]).status_code == 404
     theirs = get(world, key="t", limit=1000).json()["customers"]
     assert not {c["contact_id"] for c in theirs} & set(world["u_ids"])
+
+
+@pytest.mark.slow
+def test_never_answers_5xx(sqlite_settings: Settings) -> None:
+    """Schemathesis on the app's own OpenAPI schema (as tests/api/test_revenue_fuzz.py)."""
+    with platform_session() as session:
+        tenant = create_tenant(session, slug="t", name="T").id
+        key = create_key(session, tenant_id=tenant, kind="read")[1]
+    seed_scores(tenant, LATEST, [(0, 0.5)])
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(sqlite_settings))
+    [operation] = [r.ok() for r in schema.include(path_regex="^/api/v1/analytics/churn-risk$").get_all_operations()]
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def fuzz(case: schemathesis.Case) -> None:
+        response = case.call(headers={"Authorization": f"Bearer {key}"})
+        assert response.status_code < 500, f"{case.as_curl_command()} -> {response.text[:300]}"
+
+    fuzz()

@@ -112,7 +112,7 @@ def test_too_few_customers_skip_and_bad_input(any_settings: Settings) -> None:
     assert skipped.skipped is not None and skipped.skipped.startswith("customers: 30 with a purchase")
     for bad, message in (
         ({"limit": 0}, r"^limit: between 1 and 1000, got 0"),
-        ({"offset": -1}, r"^offset: 0 or more"),
+        ({"offset": -1}, r"^offset: between 0 and 1000000000, got -1"),
         ({"min_risk": 1.5}, r"^min_risk: a probability between 0 and 1, got 1.5"),
         ({"sort": "clv"}, r"^sort: must be one of risk, value_at_risk, p_alive, got 'clv'"),
     ):

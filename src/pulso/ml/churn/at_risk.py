@@ -25,6 +25,7 @@ from pulso.store.session import PulsoSession
 
 SORTS = ("risk", "value_at_risk", "p_alive")
 MAX_LIMIT = 1000
+MAX_OFFSET = 10**9
 HISTORY_LIMIT = 100
 DEFINITIONS = {
     "churn_risk": "Calibrated probability that the customer makes no purchase in the model's horizon (days).",
@@ -53,8 +54,8 @@ class AtRiskParams:
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIMIT:
             raise InvalidInputError(f"limit: between 1 and {MAX_LIMIT}, got {self.limit}")
-        if self.offset < 0:
-            raise InvalidInputError(f"offset: 0 or more, got {self.offset}")
+        if not 0 <= self.offset <= MAX_OFFSET:
+            raise InvalidInputError(f"offset: between 0 and {MAX_OFFSET}, got {self.offset}")
         if not 0.0 <= self.min_risk <= 1.0:
             raise InvalidInputError(f"min_risk: a probability between 0 and 1, got {self.min_risk}")
         if self.sort not in SORTS:
