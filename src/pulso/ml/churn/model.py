@@ -14,6 +14,7 @@ at ``now - 2 horizons``, validate at ``now - horizon``) needs two horizons of hi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,9 +61,11 @@ class ChurnTraining:
 
 @dataclass
 class AliveFit:
-    """P(alive) per customer (NaN when the fit failed) and how the BG/NBD fit went."""
+    """P(alive) and the expected repeat purchases over the horizon per customer (NaN when the fit failed), and how
+    the BG/NBD fit went."""
 
     p_alive: pd.Series
+    expected_purchases: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     params: dict[str, float] = field(default_factory=dict)
     converged: bool = False
     note: str = ""
@@ -89,13 +92,13 @@ def check_labels(labelled: pd.DataFrame, as_of: datetime | None = None) -> None:
 def train_churn(
     frame: pd.DataFrame,
     horizon_days: int,
-    p_alive: pd.Series | None = None,
+    baselines: Mapping[str, pd.Series] | None = None,
     *,
     as_of: datetime | None = None,
     random_state: int = 0,
 ) -> ChurnTraining:
-    """Train on the labelled rows of a churn frame. ``p_alive`` (indexed like ``frame``) is scored on the same
-    validation rows as a baseline: its ROC AUC as a churn score (1 - P(alive)) goes into the metrics."""
+    """Train on the labelled rows of a churn frame. Each of ``baselines`` (a churn score indexed like ``frame``,
+    higher meaning riskier, e.g. 1 - P(alive)) is measured on the same validation rows: ``baseline_roc_auc``."""
     labelled = frame[frame[TARGET].notna()]
     check_labels(labelled, as_of)
     rows = labelled[[*FEATURES, TARGET]].reset_index(drop=True)
@@ -109,12 +112,12 @@ def train_churn(
         "after), so it is not a split by time"
     )
     metrics["horizon_days"] = horizon_days
-    metrics["p_alive_roc_auc"] = None
-    if p_alive is not None:
-        baseline = p_alive.reindex(labelled.index).to_numpy(dtype=float)[valid]
+    metrics["baseline_roc_auc"] = {}
+    for name, score in (baselines or {}).items():
+        baseline = score.reindex(labelled.index).to_numpy(dtype=float)[valid]
         known = np.isfinite(baseline)
         if known.any() and len(np.unique(y_valid[known])) == 2:
-            metrics["p_alive_roc_auc"] = float(roc_auc_score(y_valid[known], 1.0 - baseline[known]))
+            metrics["baseline_roc_auc"][name] = float(roc_auc_score(y_valid[known], baseline[known]))
     seen = rows.iloc[result.split.train][list(FEATURES)]
     lower = {str(k): float(v) for k, v in seen.min().dropna().items()}
     upper = {str(k): float(v) for k, v in seen.max().dropna().items()}
@@ -142,11 +145,12 @@ def score_churn(model: TrainedChurnModel, frame: pd.DataFrame, top: int = 3) -> 
     return ChurnScores(risk, worded)
 
 
-def p_alive_at(log: pd.DataFrame, as_of: datetime) -> AliveFit:
-    """P(alive) at ``as_of`` of every customer with a purchase before it, from BG/NBD fitted on those customers.
+def p_alive_at(log: pd.DataFrame, as_of: datetime, horizon_days: int = 90) -> AliveFit:
+    """P(alive) at ``as_of``, and the expected repeat purchases in the next ``horizon_days``, of every customer with
+    a purchase before ``as_of``, from BG/NBD fitted on those customers.
 
     ``log`` is :func:`pulso.ml.purchases.purchase_log`; purchases count per distinct day, times in weeks to the
-    day of ``as_of``. A fit that fails leaves P(alive) missing and says why in ``note``."""
+    day of ``as_of``. A fit that fails leaves both missing and says why in ``note``."""
     before = log[log["at"] < pd.Timestamp(as_of)]
     if before.empty:
         return AliveFit(pd.Series(dtype=float), note="no purchases before as_of")
@@ -155,10 +159,17 @@ def p_alive_at(log: pd.DataFrame, as_of: datetime) -> AliveFit:
     try:
         model = BetaGeoModel().fit(x, t_x, age)
         alive = model.probability_alive(x, t_x, age)
+        expected = model.conditional_expected_purchases(horizon_days / 7, x, t_x, age)
     except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
         missing = pd.Series(np.nan, index=summary.index, dtype=float)
-        return AliveFit(missing, note=f"BG/NBD fit failed: {exc}")
+        return AliveFit(missing, missing, note=f"BG/NBD fit failed: {exc}")
     note = "" if model.converged_ else "BG/NBD fit did not converge: P(alive) is approximate"
     if not (x > 0).any():
         note = "no customer has a repeat purchase: BG/NBD gives P(alive) = 1 to everyone"
-    return AliveFit(pd.Series(alive, index=summary.index, dtype=float), model.params_, bool(model.converged_), note)
+    return AliveFit(
+        pd.Series(alive, index=summary.index, dtype=float),
+        pd.Series(expected, index=summary.index, dtype=float),
+        model.params_,
+        bool(model.converged_),
+        note,
+    )

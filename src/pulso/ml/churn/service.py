@@ -66,8 +66,9 @@ def train_tenant(
     as_of = now - horizon
     frame = churn_frame(session, ChurnFrameParams(as_of, now, horizon))
     log = purchase_log(session, until=now)
-    alive = p_alive_at(log, as_of)
-    training = train_churn(frame, horizon_days, alive.p_alive, as_of=as_of, random_state=random_state)
+    alive = p_alive_at(log, as_of, horizon_days)
+    baselines = {"1 - P(alive)": 1.0 - alive.p_alive, "-expected purchases": -alive.expected_purchases}
+    training = train_churn(frame, horizon_days, baselines, as_of=as_of, random_state=random_state)
     result, scorer = training.result, training.model.classifier.scorer
     result.metrics.update(customers=len(result.split.train) + len(result.split.validation))
     result.metrics.update(p_alive_bgnbd=alive.params, p_alive_note=alive.note)
@@ -119,7 +120,7 @@ def score_tenant(session: PulsoSession, *, now: datetime | None = None) -> Scori
     now = now or utcnow()
     frame = churn_frame(session, ChurnFrameParams(now, now, timedelta(days=model.horizon_days)))
     log = purchase_log(session, until=now)
-    alive = p_alive_at(log, now)
+    alive = p_alive_at(log, now, model.horizon_days)
     if frame.empty:
         return ScoringRun(version, 0, now, alive)
     scores = score_churn(model, frame)
