@@ -53,7 +53,7 @@ def test_planted_effect_reasons_and_p_alive(world: tuple[int, World]) -> None:
     assert metrics["split_note"].startswith("stratified random split (seed 0) of the 160 customers")
     assert saved.version.training_end == NOW - timedelta(days=90)
     baselines = metrics["baseline_roc_auc"]  # purchases carry no signal here: BG/NBD alone cannot see the effect
-    assert set(baselines) == {"1 - P(alive)", "-expected purchases"} and max(baselines.values()) < 0.7, baselines
+    assert set(baselines) == {"p_alive", "expected_purchases"} and max(baselines.values()) < 0.7, baselines
     assert run.scored == 160 and page.total == 160
 
     by_contact = {row.contact_id: row for row in page.rows}

@@ -16,6 +16,8 @@ from rich.table import Table
 from pulso.ml.churn import DEFAULT_HORIZON_DAYS
 from pulso.ml.leads.cli import _fail, _tenant, console, err, score_app, train_app
 
+BASELINES = {"p_alive": "1 - P(alive)", "expected_purchases": "-expected purchases"}  # the churn scores measured
+
 
 @train_app.command("churn")
 def train_churn_command(
@@ -65,7 +67,7 @@ def print_training(metrics: dict[str, Any], warnings: list[str], alive_note: str
     table.add_row(f"churned in {metrics['horizon_days']} days (validation)", f"{metrics['base_rate']:.1%}")
     table.add_row("ROC AUC", f"{metrics['roc_auc']:.4f}")
     for name, auc in metrics["baseline_roc_auc"].items():
-        table.add_row(f"ROC AUC of BG/NBD {name} (baseline)", f"{auc:.4f}")
+        table.add_row(f"ROC AUC of BG/NBD {BASELINES.get(name, name)} (baseline)", f"{auc:.4f}")
     table.add_row("PR AUC", f"{metrics['pr_auc']:.4f}")
     table.add_row("Brier score", f"{metrics['brier']:.4f}")
     table.add_row("top-decile lift", f"{metrics['top_decile_lift']:.2f}x")

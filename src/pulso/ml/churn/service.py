@@ -67,7 +67,7 @@ def train_tenant(
     frame = churn_frame(session, ChurnFrameParams(as_of, now, horizon))
     log = purchase_log(session, until=now)
     alive = p_alive_at(log, as_of, horizon_days)
-    baselines = {"1 - P(alive)": 1.0 - alive.p_alive, "-expected purchases": -alive.expected_purchases}
+    baselines = {"p_alive": 1.0 - alive.p_alive, "expected_purchases": -alive.expected_purchases}  # as churn scores
     training = train_churn(frame, horizon_days, baselines, as_of=as_of, random_state=random_state)
     result, scorer = training.result, training.model.classifier.scorer
     result.metrics.update(customers=len(result.split.train) + len(result.split.validation))
