@@ -18,6 +18,7 @@ from pulso.config import get_settings
 from pulso.connectors.chatwoot.agreement_cli import chatwoot_app
 from pulso.connectors.chatwoot.cli import sources_app
 from pulso.connectors.chatwoot.sync_cli import sync_app
+from pulso.ml.churn import cli as churn_cli  # noqa: F401  (registers pulso train churn, pulso score churn)
 from pulso.ml.clv.cli import clv_app
 from pulso.ml.leads.cli import score_app, train_app
 

@@ -47,6 +47,7 @@ def get_job(name: str) -> Job:
 def _load_builtin_jobs() -> None:
     from pulso.connectors.chatwoot import sync  # noqa: F401  (registers on import)
     from pulso.pipeline.gold import (
+        churn_risk,  # noqa: F401  (registers on import)
         conversation_facts,  # noqa: F401  (registers on import)
         daily_metrics,  # noqa: F401  (registers on import)
     )

@@ -3,6 +3,7 @@
 from pulso.store.models.base import Base, TenantScoped, tenant_tables
 from pulso.store.models.bronze import Quarantine, RawEvent
 from pulso.store.models.gold import (
+    ChurnScore,
     ConversationFactsRow,
     ConversationInsight,
     CustomerValue,
@@ -37,6 +38,7 @@ __all__ = [
     "Base",
     "Campaign",
     "CampaignSpend",
+    "ChurnScore",
     "Contact",
     "ContactIdentity",
     "Conversation",

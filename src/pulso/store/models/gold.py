@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -85,8 +86,34 @@ class LeadScore(TenantScoped, Base):
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ChurnScore(TenantScoped, Base):
+    """A customer's churn risk, P(alive) and reasons from one scoring run; every run appends, so history is kept.
+
+    ``last_purchase_at`` and ``total_value`` are the customer's as of the run (what the score was computed from)."""
+
+    __tablename__ = "churn_scores"
+    __tenant_fk__ = False  # checked through the contact
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "contact_id"], ["contacts.tenant_id", "contacts.id"], ondelete="CASCADE"
+        ),  # the contact exists, in the same tenant
+        Index("ix_churn_scores_contact_time", "tenant_id", "contact_id", "scored_at"),
+        Index("ix_churn_scores_tenant_time", "tenant_id", "scored_at"),  # the latest run, ranked
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(BigIntPK)
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
+    churn_risk: Mapped[float] = mapped_column(Float)
+    p_alive: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    last_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    total_value: Mapped[float | None] = mapped_column(Float)
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CustomerValue(TenantScoped, Base):
-    """A customer's predicted value: CLV, probability of being alive, churn risk."""
+    """A customer's predicted value: CLV, probability of being alive, expected purchases (churn risk: churn_scores)."""
 
     __tablename__ = "customer_value"
     __table_args__ = (Index("ix_customer_value_contact_time", "tenant_id", "contact_id", "computed_at"),)
@@ -96,7 +123,6 @@ class CustomerValue(TenantScoped, Base):
     model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
     clv: Mapped[float | None] = mapped_column(Float)
     p_alive: Mapped[float | None] = mapped_column(Float)
-    churn_risk: Mapped[float | None] = mapped_column(Float)
     expected_purchases: Mapped[float | None] = mapped_column(Float)
     horizon_days: Mapped[int] = mapped_column(Integer, default=365)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
