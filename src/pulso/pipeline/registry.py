@@ -48,6 +48,7 @@ def _load_builtin_jobs() -> None:
     from pulso.connectors.chatwoot import sync  # noqa: F401  (registers on import)
     from pulso.pipeline.gold import (
         conversation_facts,  # noqa: F401  (registers on import)
+        customer_value,  # noqa: F401  (registers on import)
         daily_metrics,  # noqa: F401  (registers on import)
     )
     from pulso.pipeline.silver import events  # noqa: F401  (registers on import)
