@@ -174,6 +174,12 @@ def rfm_customers(
     return RfmPage(params, end, segment, int(total), limit, offset, customers)
 
 
+def customer_segments(session: PulsoSession, params: RfmParams) -> dict[int, str]:
+    """Every customer's segment as of ``params.as_of``: contact id -> segment name (one query, no paging)."""
+    scored, _ = _scored(session, params)
+    return {int(person): str(segment) for person, segment in session.execute(select(scored.c.person, scored.c.segment))}
+
+
 def _scored(session: PulsoSession, params: RfmParams) -> tuple[Any, datetime | None]:
     """The subquery (person, recency, frequency, monetary, r, f, m, fm, segment), and the first order counted."""
     end = local_midnight(params.as_of + timedelta(days=1), params.timezone)

@@ -49,6 +49,7 @@ def _load_builtin_jobs() -> None:
     from pulso.pipeline.gold import (
         churn_risk,  # noqa: F401  (registers on import)
         conversation_facts,  # noqa: F401  (registers on import)
+        customer_value,  # noqa: F401  (registers on import)
         daily_metrics,  # noqa: F401  (registers on import)
     )
     from pulso.pipeline.silver import events  # noqa: F401  (registers on import)

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from pulso.ml.clv._arrays import CLVInputError, FloatArray, check_summary
+from pulso.ml.clv._arrays import CLVInputError, FloatArray, as_float_array, check_summary
 from pulso.ml.clv.gamma_gamma import GammaGammaModel
 from pulso.ml.clv.summary import DAYS_PER_MONTH, DAYS_PER_UNIT
 
@@ -36,6 +36,24 @@ def customer_lifetime_value(
     time_unit: str = "W",
 ) -> FloatArray:
     """Discounted CLV per customer over ``months`` months (formula in the module docstring)."""
+    discounted = discounted_expected_purchases(
+        purchases, frequency, recency, T, months, monthly_discount_rate, time_unit
+    )
+    x = as_float_array(frequency, "frequency")
+    return spend.conditional_expected_average_value(x, monetary_value) * discounted
+
+
+def discounted_expected_purchases(
+    purchases: PurchaseModel,
+    frequency: object,
+    recency: object,
+    T: object,
+    months: int = 12,
+    monthly_discount_rate: float = 0.01,
+    time_unit: str = "W",
+) -> FloatArray:
+    """sum_{m=1..H} (E[Y(m k) | x, t_x, T] - E[Y((m-1) k) | x, t_x, T]) / (1 + d)^m: the CLV before it is
+    multiplied by the expected order value (module docstring)."""
     if months < 1:
         raise CLVInputError(f"horizon: {months} months; give at least 1")
     if not 0 <= monthly_discount_rate < 1:
@@ -43,12 +61,11 @@ def customer_lifetime_value(
     if time_unit not in DAYS_PER_UNIT:
         raise CLVInputError(f"time unit: {time_unit!r} is not one of D, W, M")
     x, t_x, age = check_summary(frequency, recency, T)
-    order_value = spend.conditional_expected_average_value(x, monetary_value)
     units_per_month = DAYS_PER_MONTH / DAYS_PER_UNIT[time_unit]
     value = np.zeros(len(x))
     previous = np.zeros(len(x))
     for month in range(1, months + 1):  # one vectorised prediction per month of the horizon
         cumulative = purchases.conditional_expected_purchases(month * units_per_month, x, t_x, age)
-        value += order_value * (cumulative - previous) / (1 + monthly_discount_rate) ** month
+        value += (cumulative - previous) / (1 + monthly_discount_rate) ** month
         previous = cumulative
     return value
