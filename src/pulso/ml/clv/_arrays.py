@@ -70,12 +70,35 @@ def dot(left: FloatArray, right: FloatArray) -> float:
     return float(np.einsum("i,i->", left, right))
 
 
+def softplus_and_expit(z: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """ln(1 + e^z) and 1/(1 + e^-z) from one exponential, stable for any z. numpy's logaddexp and scipy's expit
+    cost 25 and 8 times an exponential here."""
+    decay = np.exp(-np.abs(z))
+    softplus = np.maximum(z, 0.0) + np.log1p(decay)
+    return softplus, np.where(z >= 0, 1.0, decay) / (1.0 + decay)
+
+
 def distinct_pairs(
     first: npt.NDArray[np.integer[Any]], second: npt.NDArray[np.integer[Any]], n_second: int
 ) -> tuple[IntArray, IntArray, IntArray]:
     """The distinct (first, second) code pairs: each row's pair, and each pair's first and second code."""
     pair, codes = pd.factorize(first.astype(np.int64) * n_second + second)
     return pair.astype(np.intp), (codes // n_second).astype(np.intp), (codes % n_second).astype(np.intp)
+
+
+def integer_codes(values: FloatArray) -> tuple[IntArray, FloatArray]:
+    """Codes of non-negative whole numbers into their distinct values, ascending: by counting when the largest
+    is not much more than the number of values (purchase counts), otherwise by hashing."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
+    largest = float(values.max())
+    if largest > 4 * len(values) + 1000:
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes.astype(np.intp), np.asarray(uniques, dtype=np.float64)
+    whole = values.astype(np.intp)
+    present = np.bincount(whole) > 0
+    rank = np.cumsum(present) - 1
+    return rank[whole].astype(np.intp), np.flatnonzero(present).astype(np.float64)
 
 
 def weighted_counts(index: npt.NDArray[np.integer[Any]], weights: FloatArray, size: int) -> FloatArray:
