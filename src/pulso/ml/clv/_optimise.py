@@ -36,7 +36,7 @@ STEP_TOL = 1e-6
 GRAD_TOL = 1e-12
 ROUNDING = 1e-12  # relative change of the value below which it is rounding noise
 MAX_RADIUS = 10.0
-CONVERGED_GRADIENT = 1e-6  # what converged_ reports: gradient per unit of weight, the BFGS criterion used before
+CONVERGED_GRADIENT = 1e-6  # converged_ also needs the final gradient per unit of weight below this
 
 
 def newton(objective: Objective, start: FloatArray, total_weight: float, max_iter: int = 100) -> Fit:
@@ -59,8 +59,9 @@ def newton(objective: Objective, start: FloatArray, total_weight: float, max_ite
             converged = True
             break
         if is_newton and np.max(np.abs(step)) < STEP_TOL:
-            # the last Newton step is taken without evaluating at its end: its error is of the order of its square
-            theta, value, converged = theta + step, value + predicted, True
+            # the last Newton step is taken without evaluating at its end (its error is of the order of its
+            # square); the value and gradient there are the quadratic model's
+            theta, value, grad, converged = theta + step, value + predicted, grad + hess @ step, True
             break
         new_value, new_grad, new_hess = _scaled(objective, theta + step, total_weight)
         if is_newton and -predicted < ROUNDING * max(1.0, abs(value)):
@@ -96,26 +97,34 @@ def _trust_region_step(grad: FloatArray, hess: FloatArray, radius: float) -> tup
     """The minimiser of g.p + p.H.p/2 over |p| <= radius, and whether it is the plain Newton step.
 
     In H's eigenbasis p(mu) = -(Lambda + mu)^-1 Q'g; mu = 0 when H is positive definite and the Newton step fits,
-    otherwise the mu > max(0, -lambda_min) that puts p on the boundary, found by Newton's method on the secular
-    equation 1/|p(mu)| = 1/radius (Nocedal & Wright, algorithm 4.3)."""
+    otherwise the mu > max(0, -lambda_min) that puts p on the boundary (|p(mu)| decreases in mu), found by
+    safeguarded Newton steps on 1/|p(mu)| = 1/radius (Nocedal & Wright, algorithm 4.3). In the hard case (g has
+    no component along the most negative curvature, so |p| stays inside) a move along that direction is added."""
     eigenvalues, vectors = np.linalg.eigh((hess + hess.T) / 2)
     projected = vectors.T @ grad
-    if eigenvalues[0] > 1e-14 * max(1.0, abs(eigenvalues[-1])):
+    tiny = 1e-14 * max(1.0, float(np.abs(eigenvalues).max()))
+    if eigenvalues[0] > tiny:
         step = -vectors @ (projected / eigenvalues)
         if np.linalg.norm(step) <= radius:
             return step, True
-    mu = max(0.0, -eigenvalues[0]) + 1e-12 * max(1.0, abs(eigenvalues[-1]))
-    for _ in range(50):
+    floor = max(0.0, -float(eigenvalues[0]))
+    low, high = floor, floor + float(np.linalg.norm(grad)) / radius + tiny  # |p(high)| <= radius
+
+    def length(mu: float) -> float:
         shifted = eigenvalues + mu
-        norm = float(np.sqrt(np.sum((projected / shifted) ** 2)))
-        if norm == 0.0 or abs(norm - radius) < 1e-6 * radius:
+        return float(np.sqrt(np.sum(np.divide(projected, shifted, out=np.zeros(len(grad)), where=shifted > 0) ** 2)))
+
+    if length(floor + tiny) < radius and eigenvalues[0] <= tiny:  # the hard case
+        shifted = eigenvalues + floor
+        step = -vectors @ np.divide(projected, shifted, out=np.zeros(len(grad)), where=shifted > tiny)
+        return step + np.sqrt(max(radius**2 - float(step @ step), 0.0)) * vectors[:, 0], False
+    mu = high
+    for _ in range(100):
+        norm = length(mu)
+        if abs(norm - radius) <= 1e-8 * radius:
             break
-        derivative = -float(np.sum(projected**2 / shifted**3)) / norm  # d|p|/dmu
-        mu_next = mu - (norm - radius) / derivative * norm / radius  # Newton on 1/|p| = 1/radius
-        floor = max(0.0, -eigenvalues[0])
-        mu = mu_next if mu_next > floor else (mu + floor) / 2
-    step = -vectors @ (projected / (eigenvalues + mu))
-    short = radius**2 - float(step @ step)
-    if eigenvalues[0] < 0 and short > 0:  # the hard case: add a move along the most negative curvature
-        step = step + np.sqrt(short) * vectors[:, 0]
-    return step, False
+        low, high = (mu, high) if norm > radius else (low, mu)
+        slope = -float(np.sum(projected**2 / (eigenvalues + mu) ** 3)) / norm  # d|p|/dmu
+        mu_next = mu - (norm - radius) / slope * norm / radius  # Newton on 1/|p| = 1/radius
+        mu = mu_next if low < mu_next < high else (low + high) / 2
+    return -vectors @ (projected / (eigenvalues + mu)), False
