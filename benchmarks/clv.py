@@ -37,7 +37,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from pulso.ml.clv.bgnbd import BetaGeoModel  # noqa: E402
+from pulso.ml.clv.bgnbd import log_likelihood as bgnbd_log_likelihood  # noqa: E402
 from pulso.ml.clv.gamma_gamma import GammaGammaModel  # noqa: E402
+from pulso.ml.clv.gamma_gamma import log_likelihood as spend_model_log_likelihood  # noqa: E402
 from pulso.ml.clv.pareto_nbd import ParetoNBDModel  # noqa: E402
 from pulso.ml.clv.simulate import simulate_bgnbd, simulate_spend  # noqa: E402
 
@@ -131,7 +133,15 @@ def relative_difference(mine: np.ndarray, other: list[float]) -> float:
     return float(np.max(np.abs(mine - theirs) / np.abs(theirs)))
 
 
-def compare(name: str, ours: tuple[tuple[float, float], Any], keys: list[str], theirs: dict[str, Any]) -> float:
+def compare(
+    name: str,
+    ours: tuple[tuple[float, float], Any],
+    keys: list[str],
+    theirs: dict[str, Any],
+    log_likelihood: Callable[..., float] | None = None,
+) -> float:
+    """Parameters, times and ratios; with ``log_likelihood`` (Pulso's formula, summed), its value at both
+    parameter sets, to show which is the higher."""
     (seconds, cpu), model = ours
     mine = np.array([getattr(model, f"{key}_") for key in keys])
     difference = relative_difference(mine, theirs["params"])
@@ -140,6 +150,12 @@ def compare(name: str, ours: tuple[tuple[float, float], Any], keys: list[str], t
     print(f"# {name}: pulso/lifetimes {shown}; max relative difference {difference:.2e}")
     if difference > 1e-4:
         print(f"# WARNING {name}: parameters differ by more than 1e-4 relative")
+    if log_likelihood is not None:
+        at_ours, at_theirs = log_likelihood(*mine), log_likelihood(*theirs["params"])
+        print(
+            f"# {name}: log-likelihood at pulso's parameters {at_ours:.6f}, at lifetimes' {at_theirs:.6f} "
+            f"(pulso's minus lifetimes': {at_ours - at_theirs:+.1e})"
+        )
     print(f"BENCH {name}_fit {seconds:.4f} s")
     print(f"BENCH {name}_lifetimes_fit {their_seconds:.4f} s")
     print(f"BENCH {name}_vs_lifetimes {their_seconds / seconds:.1f} x")
@@ -148,6 +164,15 @@ def compare(name: str, ours: tuple[tuple[float, float], Any], keys: list[str], t
     print(f"BENCH {name}_vs_lifetimes_cpu {float(theirs['cpu']) / cpu:.1f} x")
     print(f"BENCH {name}_max_param_rel_diff {difference:.2e} rel")
     return difference
+
+
+def purchases_log_likelihood(x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> Callable[..., float]:
+    return lambda *params: float(bgnbd_log_likelihood(*params, x, t_x, age).sum())
+
+
+def spend_log_likelihood(x: np.ndarray, m: np.ndarray) -> Callable[..., float]:
+    keep = (x > 0) & (m > 0)
+    return lambda *params: float(spend_model_log_likelihood(*params, x[keep], m[keep]).sum())
 
 
 def pareto_optima(model: Any, theirs: dict[str, Any], tight: dict[str, Any], at_ours: float) -> None:
@@ -178,9 +203,10 @@ def cdnow(python: Path, repeat: int) -> None:
     np.savez(path, x=x, t_x=t_x, T=T, m=m)
     theirs = run_lifetimes(python, path, repeat, "bgnbd,gg,pnbd")
     keys = ["r", "alpha", "a", "b"]
-    compare("clv_bgnbd_cdnow", median_seconds(lambda: BetaGeoModel().fit(x, t_x, T), repeat), keys, theirs["bgnbd"])
+    ours = median_seconds(lambda: BetaGeoModel().fit(x, t_x, T), repeat)
+    compare("clv_bgnbd_cdnow", ours, keys, theirs["bgnbd"], purchases_log_likelihood(x, t_x, T))
     ours = median_seconds(lambda: GammaGammaModel().fit(x, m), repeat)
-    compare("clv_gamma_gamma_cdnow", ours, ["p", "q", "gamma"], theirs["gg"])
+    compare("clv_gamma_gamma_cdnow", ours, ["p", "q", "gamma"], theirs["gg"], spend_log_likelihood(x, m))
     ours = median_seconds(lambda: ParetoNBDModel().fit(x, t_x, T), repeat)
     compare("clv_pareto_nbd_cdnow", ours, ["r", "alpha", "s", "beta"], theirs["pnbd"])
     model = ours[1]
@@ -203,11 +229,11 @@ def simulated(python: Path, customers: int, repeat: int) -> None:
     theirs = run_lifetimes(python, path, 1, "bgnbd,gg")
     label = f"clv_bgnbd_{customers // 1000}k" if customers < 1_000_000 else f"clv_bgnbd_{customers // 1_000_000}m"
     ours = median_seconds(lambda: BetaGeoModel().fit(x, t_x, T), repeat)
-    compare(label, ours, ["r", "alpha", "a", "b"], theirs["bgnbd"])
+    compare(label, ours, ["r", "alpha", "a", "b"], theirs["bgnbd"], purchases_log_likelihood(x, t_x, T))
     (seconds, _), _ = median_seconds(lambda: BetaGeoModel(compress_rows=False).fit(x, t_x, T), repeat)
     print(f"BENCH {label}_uncompressed_fit {seconds:.4f} s")
     ours = median_seconds(lambda: GammaGammaModel().fit(x, m), repeat)
-    compare(label.replace("bgnbd", "gamma_gamma"), ours, ["p", "q", "gamma"], theirs["gg"])
+    compare(label.replace("bgnbd", "gamma_gamma"), ours, ["p", "q", "gamma"], theirs["gg"], spend_log_likelihood(x, m))
     # Pareto/NBD: Pulso only (lifetimes' Pareto/NBD at this size takes minutes)
     (seconds, cpu), model = median_seconds(lambda: ParetoNBDModel().fit(x, t_x, T), 1)
     print(f"# {label.replace('bgnbd', 'pareto_nbd')}: {model.params_}")
