@@ -7,8 +7,9 @@ The log-likelihood (paper eq. 6) of one customer with x repeat purchases, the la
     L = B(a, b+x)/B(a, b) * G(r+x) alpha^r / (G(r) (alpha+T)^(r+x))
         + [x > 0] B(a+1, b+x-1)/B(a, b) * G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x))
 
-is computed as gammaln/betaln terms plus a log-sum-exp of the two branches, with its exact gradient in the
-log-parameters. Functions of x alone are evaluated once per distinct x, of T and t_x once per distinct value.
+is computed as gammaln/betaln terms plus a log-sum-exp of the two branches, with its exact gradient and Hessian in
+the log-parameters for Newton's method. Functions of x alone are evaluated once per distinct x, of T and t_x once
+per distinct value; only the log-sum-exp of repeat buyers is per row.
 """
 
 from __future__ import annotations
