@@ -3,6 +3,7 @@ paper's formula, compressed rows, recovery of known parameters from simulated po
 
 from __future__ import annotations
 
+import json
 from functools import partial
 
 import numpy as np
@@ -88,6 +89,21 @@ def test_pareto_nbd_gradient_and_hessian_match_finite_differences(params: tuple[
     assert -value == pytest.approx(design.weights @ pareto_nbd.log_likelihood(*params, x, t_x, T), rel=1e-12)
     assert -value == pytest.approx(pareto_nbd.design_log_likelihood(theta, design), rel=1e-14)
     check_derivatives(partial(pareto_nbd.neg_log_likelihood, d=design), theta)
+
+
+def test_fitted_attributes_are_plain_python_values() -> None:
+    """Callers store them as JSON (model registry, gold tables): no numpy scalars."""
+    x, t_x, T, m = population(2000, seed=14)
+    for model in (BetaGeoModel().fit(x, t_x, T), ParetoNBDModel().fit(x, t_x, T), GammaGammaModel().fit(x, m)):
+        attributes = {
+            "params": model.params_,
+            "log_likelihood": model.log_likelihood_,
+            "n_iter": model.n_iter_,
+            "converged": model.converged_,
+            "n_customers": model.n_customers_,
+        }
+        assert json.loads(json.dumps(attributes)) == attributes
+        assert type(model.log_likelihood_) is float and type(model.converged_) is bool
 
 
 def test_compressed_rows_give_the_same_fit_as_one_row_per_customer() -> None:

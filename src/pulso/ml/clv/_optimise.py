@@ -16,7 +16,7 @@ Objective = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
 @dataclass(frozen=True)
 class Fit:
     log_params: FloatArray
-    log_likelihood: float
+    log_likelihood: float  # a Python float (fitted attributes go into JSON)
     iterations: int
     converged: bool
     hessian: FloatArray  # of minus the log-likelihood per unit of weight, in log-parameters
@@ -82,7 +82,7 @@ def newton(objective: Objective, start: FloatArray, total_weight: float, max_ite
         else:
             radius = 0.25 * float(np.linalg.norm(step))
     converged = converged and bool(np.max(np.abs(grad)) < CONVERGED_GRADIENT)
-    return Fit(theta, -value * total_weight, iterations, converged, hess)
+    return Fit(theta, float(-value * total_weight), iterations, converged, hess)
 
 
 def _scaled(objective: Objective, theta: FloatArray, total_weight: float) -> tuple[float, FloatArray, FloatArray]:
