@@ -52,8 +52,12 @@ def test_planted_effect_reasons_and_p_alive(world: tuple[int, World]) -> None:
     assert metrics["roc_auc"] > 0.8 and metrics["rows"] == 32 and metrics["train_rows"] == 128
     assert metrics["split_note"].startswith("stratified random split (seed 0) of the 160 customers")
     assert saved.version.training_end == NOW - timedelta(days=90)
-    baselines = metrics["baseline_roc_auc"]  # purchases carry no signal here: BG/NBD alone cannot see the effect
-    assert set(baselines) == {"p_alive", "expected_purchases"} and max(baselines.values()) < 0.7, baselines
+    # purchases carry no signal here: BG/NBD alone cannot see the effect. Every customer buys at one rate, so BG/NBD
+    # has no finite maximum (r, alpha run off together); its expected purchases are then not finite and that
+    # baseline is left out rather than measured on garbage
+    baselines = metrics["baseline_roc_auc"]
+    assert "p_alive" in baselines and set(baselines) <= {"p_alive", "expected_purchases"}, baselines
+    assert max(baselines.values()) < 0.7, baselines
     assert run.scored == 160 and page.total == 160
 
     by_contact = {row.contact_id: row for row in page.rows}
