@@ -116,7 +116,10 @@ class CustomerValue(TenantScoped, Base):
     """A customer's predicted value: CLV, probability of being alive, expected purchases (churn risk: churn_scores)."""
 
     __tablename__ = "customer_value"
-    __table_args__ = (Index("ix_customer_value_contact_time", "tenant_id", "contact_id", "computed_at"),)
+    __table_args__ = (
+        Index("ix_customer_value_contact_time", "tenant_id", "contact_id", "computed_at"),
+        Index("ix_customer_value_tenant_time", "tenant_id", "computed_at"),  # the latest run
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
