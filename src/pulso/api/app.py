@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from pulso import __version__
-from pulso.api import analytics, cohorts, conversation_funnel, dashboard, engagement, funnels, health
+from pulso.api import analytics, cohorts, conversation_funnel, dashboard, engagement, funnels, health, lead_scores
 from pulso.api import revenue as revenue_api
 from pulso.api.errors import DomainError
 from pulso.api.middleware import StaticGZipMiddleware, WebMiddleware
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(engagement.router)  # /api/v1/analytics/engagement, /engagement/contacts
     app.include_router(revenue_api.router)  # /api/v1/analytics/: ROI, cohorts, conversion, revenue
     app.include_router(funnels.router)  # /api/v1/analytics/funnel, /funnel/dropped
+    app.include_router(lead_scores.router)  # /api/v1/analytics/lead-score
     app.include_router(collect_http.router)
     app.include_router(chatwoot_webhooks.router)  # /hooks/chatwoot/{token}
     app.include_router(tracker_asset.router)  # /t/pulso.js, before the tenant pages' /t/{slug}/

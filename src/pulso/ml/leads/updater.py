@@ -1,0 +1,177 @@
+"""The score updater: keeps the activity lead scores fresh, incrementally (the ``gold.lead_scores`` job).
+
+A run, for one tenant at ``now``:
+
+1. **Model.** An active version trained on imported attributes (``--target``) is the user's choice: the run
+   leaves it alone and writes nothing. With no active version, or an activity version trained
+   :data:`RETRAIN_AFTER` ago or more, it rebuilds the training frame and trains a new version (activated) —
+   unless the frame is the very one the active version was trained on (same sha256: nothing new to learn).
+   Too few finished leads is logged, not an error: the run goes on with the version it has, or writes nothing.
+2. **Stale leads.** Every open lead is compared with its latest ``lead_scores`` row; it is rescored when
+   - ``new``: it has no score yet;
+   - ``model``: its latest score came from another version than the active one;
+   - ``changed``: Pulso wrote something about it after that score: the contact row (``created_at``,
+     ``updated_at``), one of its conversations (``synced_at``, stamped whenever the conversation or one of its
+     messages is written; ``created_at`` when never stamped), the facts of one (``computed_at``), an AI insight on
+     one (``created_at``), or one of its events (``received_at``);
+   - ``aged``: it was inside its window when last scored (``scored_at < started_at + window``: its age and its
+     silence still move the score) and the time since that score is at least its age then, clipped to
+     [:data:`MIN_REFRESH`, :data:`MAX_REFRESH`] — so an hour-old lead is rescored after an hour, a three-day-old
+     one after a day, and one score is written after the window closes, after which only changes count.
+3. **Scores.** The stale leads get one appended ``lead_scores`` row each (score, reasons, the version's id,
+   ``scored_at = now``); earlier rows stay as the lead's history. Nothing stale: nothing written, so running
+   twice in a row writes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from pulso.errors import InvalidInputError, NotFoundError
+from pulso.ml.leads import registry
+from pulso.ml.leads.activity import (
+    ActivityParams,
+    is_activity,
+    open_leads_frame,
+    train_on_frame,
+    training_frame,
+    write_scores,
+)
+from pulso.ml.leads.train import data_hash
+from pulso.store.models import (
+    Contact,
+    Conversation,
+    ConversationFactsRow,
+    ConversationInsight,
+    Event,
+    LeadScore,
+    ModelVersion,
+)
+from pulso.store.session import PulsoSession
+from pulso.store.types import utcnow
+
+log = logging.getLogger(__name__)
+
+RETRAIN_AFTER = timedelta(days=7)
+MIN_REFRESH = timedelta(minutes=15)
+MAX_REFRESH = timedelta(days=1)
+STALE_REASONS = ("new", "model", "changed", "aged")
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    version: ModelVersion | None
+    trained: bool
+    scored: int
+    why: dict[str, int] = field(default_factory=dict)  # rescored leads per stale reason
+    note: str = ""
+
+    @property
+    def rows(self) -> int:
+        """Rows written: the scores, plus the version when one was trained."""
+        return self.scored + int(self.trained)
+
+
+def update_lead_scores(session: PulsoSession, *, now: datetime | None = None) -> UpdateResult:
+    """One run of the updater for the session's tenant (see the module docstring)."""
+    now = now or utcnow()
+    try:
+        active: ModelVersion | None = registry.active_version(session)
+    except NotFoundError:
+        active = None
+    if active is not None and not is_activity(active):
+        return UpdateResult(active, False, 0, note=f"active version {active.version} is not an activity model")
+    trained = False
+    if active is None or now - active.created_at >= RETRAIN_AFTER:
+        retrained, note = _retrain(session, active, now)
+        if retrained is None and active is None:
+            return UpdateResult(None, False, 0, note=note)
+        trained, active = retrained is not None, retrained or active
+    assert active is not None
+    params = ActivityParams.of(active)
+    frame = open_leads_frame(session, params, now)
+    why = stale_leads(session, frame, active.id, params.window, now)
+    stale = frame[frame["contact_id"].isin(why.index)]
+    scored, _ = write_scores(session, active, stale, now)
+    counts = {reason: int((why == reason).sum()) for reason in STALE_REASONS if (why == reason).any()}
+    return UpdateResult(active, trained, scored, counts)
+
+
+def _retrain(session: PulsoSession, active: ModelVersion | None, now: datetime) -> tuple[ModelVersion | None, str]:
+    """A new active version, or None and why not."""
+    params = ActivityParams.of(active) if active is not None else ActivityParams()
+    try:
+        frame = training_frame(session, params, now)
+        if active is not None and data_hash(frame) == active.data_hash:
+            return None, f"version {active.version} was trained on these very leads"
+        saved = train_on_frame(session, frame, params, now)
+    except InvalidInputError as exc:
+        log.warning("lead scores, tenant %s: not trained: %s", session.tenant_id, exc)
+        return None, f"not trained: {exc}"
+    log.info("lead scores, tenant %s: trained %s", session.tenant_id, saved.version.version)
+    return saved.version, f"trained {saved.version.version}"
+
+
+def stale_leads(
+    session: PulsoSession, frame: pd.DataFrame, version_id: int, window: timedelta, now: datetime
+) -> pd.Series:
+    """The open leads of ``frame`` to rescore, indexed by contact id, valued by the first reason that holds."""
+    leads = frame.set_index("contact_id")[["started_at"]]
+    latest = latest_scores(session).reindex(leads.index)
+    scored_at = latest["scored_at"]
+    cutoff = scored_at.min()
+    written = last_writes(session, cutoff.to_pydatetime()) if pd.notna(cutoff) else pd.Series(dtype=object)
+    written = pd.to_datetime(written.reindex(leads.index), utc=True)
+    age_then = scored_at - leads["started_at"]
+    wait = age_then.where(age_then > MIN_REFRESH, MIN_REFRESH).where(age_then < MAX_REFRESH, MAX_REFRESH)
+    conditions = [
+        scored_at.isna(),
+        latest["model_version_id"] != version_id,
+        written > scored_at,
+        (scored_at < leads["started_at"] + window) & (pd.Timestamp(now) - scored_at >= wait),
+    ]
+    reason = pd.Series(np.select(conditions, STALE_REASONS, default=""), index=leads.index)
+    return reason[reason != ""]
+
+
+def latest_scores(session: PulsoSession) -> pd.DataFrame:
+    """Per scored contact, its latest ``lead_scores`` row (the last appended): scored_at and model_version_id."""
+    last = select(func.max(LeadScore.id).label("id")).group_by(LeadScore.contact_id).subquery()
+    rows = session.execute(
+        select(LeadScore.contact_id, LeadScore.scored_at, LeadScore.model_version_id).join(
+            last, last.c.id == LeadScore.id
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=["contact_id", "scored_at", "model_version_id"])
+    frame["scored_at"] = pd.to_datetime(frame["scored_at"], utc=True)
+    return frame.set_index("contact_id")
+
+
+def last_writes(session: PulsoSession, after: datetime) -> pd.Series:
+    """Per contact, the latest time Pulso wrote something about it, among writes after ``after``."""
+    conversation_written = func.coalesce(Conversation.synced_at, Conversation.created_at)
+    sources = [
+        (Contact.id, Contact.created_at, None),
+        (Contact.id, Contact.updated_at, None),
+        (Conversation.contact_id, conversation_written, None),
+        (Conversation.contact_id, ConversationFactsRow.computed_at, ConversationFactsRow),
+        (Conversation.contact_id, ConversationInsight.created_at, ConversationInsight),
+        (Event.contact_id, Event.received_at, None),
+    ]
+    rows: list[tuple[Any, Any]] = []
+    for contact, written, joined in sources:
+        query = select(contact, func.max(written)).where(written > after, contact.is_not(None)).group_by(contact)
+        if joined is not None:
+            query = query.join_from(joined, Conversation, Conversation.id == joined.conversation_id)
+        rows += session.execute(query).all()
+    if not rows:
+        return pd.Series(dtype="datetime64[ns, UTC]")
+    writes = pd.DataFrame(rows, columns=["contact_id", "at"])
+    return pd.to_datetime(writes["at"], utc=True).groupby(writes["contact_id"]).max()
