@@ -56,7 +56,8 @@ class ActivityParams:
     def __post_init__(self) -> None:
         if not timedelta(hours=1) <= self.window <= self.horizon:
             raise InvalidInputError(
-                f"--window-days: from 1 hour up to the horizon ({_days(self.horizon):g} days), got {_days(self.window):g}"
+                f"--window-days: from 1 hour up to the horizon ({_days(self.horizon):g} days), "
+                f"got {_days(self.window):g}"
             )
 
     @property
