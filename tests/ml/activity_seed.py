@@ -75,6 +75,7 @@ def seed_leads(tenant_id: int, now: datetime, n: int = 120) -> dict[str, int]:
         return {"inbox": inbox.id, **{f"lead{i}": c.id for i, c in enumerate(contacts)}}
 
 
-def open_leads(n: int = 120) -> list[int]:
+def open_leads(n: int = 120, horizon_days: int = 30) -> list[int]:
     """The indexes of the leads open at ``now`` (horizon not over, not converted yet)."""
-    return [i for i in range(n) if i < 30 and not (converts(i) and timedelta(days=i, hours=3) >= conversion_delay(i))]
+    converted = [converts(i) and timedelta(days=i, hours=3) >= conversion_delay(i) for i in range(n)]
+    return [i for i in range(min(n, horizon_days)) if not converted[i]]

@@ -88,7 +88,7 @@ def update_lead_scores(session: PulsoSession, *, now: datetime | None = None) ->
         active = None
     if active is not None and not is_activity(active):
         return UpdateResult(active, False, 0, note=f"active version {active.version} is not an activity model")
-    trained = False
+    trained, note = False, ""
     if active is None or now - active.created_at >= RETRAIN_AFTER:
         retrained, note = _retrain(session, active, now)
         if retrained is None and active is None:
@@ -101,7 +101,7 @@ def update_lead_scores(session: PulsoSession, *, now: datetime | None = None) ->
     stale = frame[frame["contact_id"].isin(why.index)]
     scored, _ = write_scores(session, active, stale, now)
     counts = {reason: int((why == reason).sum()) for reason in STALE_REASONS if (why == reason).any()}
-    return UpdateResult(active, trained, scored, counts)
+    return UpdateResult(active, trained, scored, counts, note)
 
 
 def _retrain(session: PulsoSession, active: ModelVersion | None, now: datetime) -> tuple[ModelVersion | None, str]:
