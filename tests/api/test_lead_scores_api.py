@@ -95,3 +95,5 @@ def test_errors_and_other_tenants(world: dict[str, Any]) -> None:
     assert get(world, key="", lead_id=lead).status_code == 401
     assert get(world, key="u", lead_id=lead).status_code == 404  # T's lead, asked with U's key
     assert get(world, key="u").json()["total"] == 0
+    described = world["client"].get("/openapi.json").json()["paths"]["/api/v1/analytics/lead-score"]["get"]
+    assert "quartile tier" in described["description"] and len(described["summary"]) > 20

@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import insert
 
 from pulso.errors import InvalidInputError
-from pulso.ml.lead_frame import LeadFrameParams, lead_frame
+from pulso.ml.lead_frame import LeadFrameParams, LeadInputs, fetch_lead_inputs, lead_frame
 from pulso.ml.leads import registry
 from pulso.ml.leads.evaluate import assign_grades
 from pulso.ml.leads.reasons import reasons
@@ -82,13 +82,16 @@ def tenant_timezone(session: PulsoSession) -> str:
     return str(session.get_one(Tenant, session.tenant_id).timezone)
 
 
-def training_frame(session: PulsoSession, params: ActivityParams, now: datetime) -> pd.DataFrame:
+def training_frame(
+    session: PulsoSession, params: ActivityParams, now: datetime, inputs: LeadInputs | None = None
+) -> pd.DataFrame:
     """One row per finished lead (horizon over) and landmark at which it was still open; raises when too few."""
     timezone = tenant_timezone(session)
+    inputs = inputs or fetch_lead_inputs(session)
     parts: list[pd.DataFrame] = []
     for hours in params.landmark_hours:
         age = timedelta(hours=hours)
-        frame = lead_frame(session, LeadFrameParams(now, timezone, age, params.horizon))
+        frame = lead_frame(session, LeadFrameParams(now, timezone, age, params.horizon), inputs)
         finished = frame[frame[TIME_COLUMN] + params.horizon <= now]
         if not parts:
             check_finished(finished["converted"], now - params.horizon, params.horizon)
@@ -111,9 +114,11 @@ def check_finished(converted: pd.Series, cutoff: datetime, horizon: timedelta) -
     )
 
 
-def open_leads_frame(session: PulsoSession, params: ActivityParams, now: datetime) -> pd.DataFrame:
+def open_leads_frame(
+    session: PulsoSession, params: ActivityParams, now: datetime, inputs: LeadInputs | None = None
+) -> pd.DataFrame:
     """The leads still open at ``now``, with features as of ``min(started_at + window, now)``; one row each."""
-    frame = lead_frame(session, LeadFrameParams(now, tenant_timezone(session), params.window, params.horizon))
+    frame = lead_frame(session, LeadFrameParams(now, tenant_timezone(session), params.window, params.horizon), inputs)
     return _with_age(frame[frame["converted"].isna()]).reset_index()
 
 

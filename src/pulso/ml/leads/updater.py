@@ -35,6 +35,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from pulso.errors import InvalidInputError, NotFoundError
+from pulso.ml.lead_frame import LeadInputs, fetch_lead_inputs
 from pulso.ml.leads import registry
 from pulso.ml.leads.activity import (
     ActivityParams,
@@ -89,14 +90,15 @@ def update_lead_scores(session: PulsoSession, *, now: datetime | None = None) ->
     if active is not None and not is_activity(active):
         return UpdateResult(active, False, 0, note=f"active version {active.version} is not an activity model")
     trained, note = False, ""
+    inputs = fetch_lead_inputs(session)
     if active is None or now - active.created_at >= RETRAIN_AFTER:
-        retrained, note = _retrain(session, active, now)
+        retrained, note = _retrain(session, active, now, inputs)
         if retrained is None and active is None:
             return UpdateResult(None, False, 0, note=note)
         trained, active = retrained is not None, retrained or active
     assert active is not None
     params = ActivityParams.of(active)
-    frame = open_leads_frame(session, params, now)
+    frame = open_leads_frame(session, params, now, inputs)
     why = stale_leads(session, frame, active.id, params.window, now)
     stale = frame[frame["contact_id"].isin(why.index)]
     scored, _ = write_scores(session, active, stale, now)
@@ -104,11 +106,13 @@ def update_lead_scores(session: PulsoSession, *, now: datetime | None = None) ->
     return UpdateResult(active, trained, scored, counts, note)
 
 
-def _retrain(session: PulsoSession, active: ModelVersion | None, now: datetime) -> tuple[ModelVersion | None, str]:
+def _retrain(
+    session: PulsoSession, active: ModelVersion | None, now: datetime, inputs: LeadInputs
+) -> tuple[ModelVersion | None, str]:
     """A new active version, or None and why not."""
     params = ActivityParams.of(active) if active is not None else ActivityParams()
     try:
-        frame = training_frame(session, params, now)
+        frame = training_frame(session, params, now, inputs)
         if active is not None and data_hash(frame) == active.data_hash:
             return None, f"version {active.version} was trained on these very leads"
         saved = train_on_frame(session, frame, params, now)
