@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pulso.config import Settings
+from pulso.ml.leads.registry import activate_version
 from pulso.ml.leads.service import train_tenant
 from pulso.ml.leads.updater import update_lead_scores
 from pulso.pipeline.runner import run_pipeline
@@ -99,6 +100,11 @@ def test_weekly_retrain_rescores_every_open_lead_with_the_new_version(tenant: tu
         again = update_lead_scores(session, now=later)
     assert (again.trained, again.scored, again.note) == (False, 0, "version v2 was trained on these very leads")
     assert weekly.note == "trained v2"
+    with tenant_session(tenant_id) as session:  # a rollback to v1 (over a week old) is kept, its scores rewritten
+        activate_version(session, "v1")
+        rolled_back = update_lead_scores(session, now=later)
+    assert (rolled_back.trained, rolled_back.version.version if rolled_back.version else None) == (False, "v1")
+    assert rolled_back.why == {"model": still_open}
 
 
 def test_nothing_written_without_enough_finished_leads_or_with_an_imported_model(any_settings: Settings) -> None:

@@ -5,7 +5,9 @@ A run, for one tenant at ``now``:
 1. **Model.** An active version trained on imported attributes (``--target``) is the user's choice: the run
    leaves it alone and writes nothing. With no active version, or an activity version trained
    :data:`RETRAIN_AFTER` ago or more, it rebuilds the training frame and trains a new version (activated) —
-   unless the frame is the very one the active version was trained on (same sha256: nothing new to learn).
+   unless the frame is the very one the active version was trained on (same sha256: nothing new to learn), or
+   the active version is not the newest (a rollback with ``pulso train activate``: kept until a version is
+   trained on demand).
    Too few finished leads is logged, not an error: the run goes on with the version it has, or writes nothing.
 2. **Stale leads.** Every open lead is compared with its latest ``lead_scores`` row; it is rescored when
    - ``new``: it has no score yet;
@@ -91,7 +93,7 @@ def update_lead_scores(session: PulsoSession, *, now: datetime | None = None) ->
         return UpdateResult(active, False, 0, note=f"active version {active.version} is not an activity model")
     trained, note = False, ""
     inputs = fetch_lead_inputs(session)
-    if active is None or now - active.created_at >= RETRAIN_AFTER:
+    if active is None or (now - active.created_at >= RETRAIN_AFTER and _is_newest(session, active)):
         retrained, note = _retrain(session, active, now, inputs)
         if retrained is None and active is None:
             return UpdateResult(None, False, 0, note=note)
@@ -104,6 +106,12 @@ def update_lead_scores(session: PulsoSession, *, now: datetime | None = None) ->
     scored, _ = write_scores(session, active, stale, now)
     counts = {reason: int((why == reason).sum()) for reason in STALE_REASONS if (why == reason).any()}
     return UpdateResult(active, trained, scored, counts, note)
+
+
+def _is_newest(session: PulsoSession, active: ModelVersion) -> bool:
+    """False after a rollback (an older version activated): the updater keeps it and does not retrain."""
+    newest = session.scalar(select(func.max(ModelVersion.id)).where(ModelVersion.kind == active.kind))
+    return bool(active.id == newest)
 
 
 def _retrain(
