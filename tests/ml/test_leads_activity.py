@@ -8,18 +8,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from pulso.config import Settings
 from pulso.errors import InvalidInputError
-from pulso.ml.leads.activity import ActivityParams, score_open_leads, train_activity, training_frame
+from pulso.ml.leads.activity import ActivityParams, landmark_of, score_open_leads, train_activity, training_frame
 from pulso.ml.leads.service import train_tenant
 from pulso.ml.leads.train import data_hash
 from pulso.store.models import Contact, LeadScore
 from pulso.store.session import tenant_session
 from tests.metrics.helpers import seeded_tenant
-from tests.ml.activity_seed import HORIZON, converts, is_referral, open_leads, seed_leads
+from tests.ml.activity_seed import HORIZON, conversion_delay, converts, is_referral, open_leads, seed_leads
 
 PARAMS = ActivityParams(timedelta(days=7), HORIZON)
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
@@ -30,32 +31,46 @@ def tenant(any_settings: Settings) -> tuple[int, dict[str, int]]:
     return seeded_tenant(partial(seed_leads, now=NOW))
 
 
-def test_training_rows_are_finished_leads_still_open_at_each_landmark(tenant: tuple[int, dict[str, int]]) -> None:
+def test_training_rows_are_finished_leads_still_open_at_their_landmark(tenant: tuple[int, dict[str, int]]) -> None:
     tenant_id, ids = tenant
     with tenant_session(tenant_id) as session:
         frame = training_frame(session, PARAMS, NOW)
-    assert PARAMS.landmark_hours == [1, 6, 24, 72, 168]
-    assert set(frame["contact_id"]) == {ids[f"lead{i}"] for i in range(30, 120)}  # horizon over: 30 days
-    converted_lead, lost_lead = ids["lead30"], ids["lead31"]  # 30: referral, converts on day 2; 31: google, lost
-    assert converts(30) and not converts(31)
+    hours = PARAMS.landmark_hours
+    assert hours == [1, 6, 24, 72, 168]
+    finished = {ids[f"lead{i}"]: i for i in range(30, 120)}  # horizon over: 30 days
+    drawn = dict(zip(finished, landmark_of(np.array(list(finished)), len(hours), 0), strict=True))
+    assert all(10 <= count <= 30 for count in np.bincount(list(drawn.values()), minlength=5))  # about 90 / 5 each
+    kept = {
+        c for c, i in finished.items() if not converts(i) or conversion_delay(i) >= timedelta(hours=hours[drawn[c]])
+    }
+    assert frame["contact_id"].is_unique and set(frame["contact_id"]) == kept
+    assert 0 < len(finished) - len(kept) < 20  # those that converted before their landmark
     rows = frame.set_index("contact_id")
-    assert list(rows.loc[converted_lead, "hours_since_start"]) == [1, 6, 24]  # converted before 72 h
-    assert list(rows.loc[lost_lead, "hours_since_start"]) == [1, 6, 24, 72, 168]
-    assert list(rows.loc[converted_lead, "converted"]) == [1.0] * 3
-    at_a_week = rows.loc[lost_lead].iloc[-1]
-    assert (at_a_week["messages_in"], at_a_week["messages_out"], at_a_week["days_since_last_message"]) == (1, 1, 7.0)
+    assert list(rows["hours_since_start"]) == [hours[drawn[c]] for c in rows.index]
+    lost = ids["lead31"]  # google, never converts: kept at whatever landmark it drew
+    assert not converts(31) and rows.loc[lost, "converted"] == 0.0
+    age_days = round(hours[drawn[lost]] / 24, 2)
+    at_landmark = rows.loc[lost]
+    assert (at_landmark["messages_in"], at_landmark["messages_out"]) == (1, 1)
+    assert at_landmark["days_since_last_message"] == age_days
+    assert list(landmark_of(np.array([7, 8, 9]), 5, 0)) == [2, 2, 3]  # stable: the same draw at every retrain
 
 
 def test_train_finds_the_planted_effect_and_scores_open_leads(tenant: tuple[int, dict[str, int]]) -> None:
     tenant_id, ids = tenant
     with tenant_session(tenant_id) as session:
         saved = train_activity(session, now=NOW, params=PARAMS)
-        assert saved.result.data_hash == data_hash(training_frame(session, PARAMS, NOW))
+        frame = training_frame(session, PARAMS, NOW)
+        assert saved.result.data_hash == data_hash(frame)
         run = score_open_leads(session, now=NOW)
         scores = {row.contact_id: row for row in session.scalars(select(LeadScore))}
     version = saved.version
     assert (version.version, version.is_active, version.params["source"]) == ("v1", True, "activity")
-    assert (version.params["window_days"], version.params["horizon_days"], version.params["leads"]) == (7, 30, 90)
+    assert (version.params["window_days"], version.params["horizon_days"], version.params["leads"]) == (
+        7,
+        30,
+        len(frame),
+    )
     assert saved.result.metrics["split"] == "time" and saved.result.metrics["roc_auc"] > 0.7
     expected = {ids[f"lead{i}"] for i in open_leads()}
     assert run.scored == len(expected) == sum(run.grades.values()) and set(scores) == expected

@@ -6,12 +6,16 @@ that converted up to its conversion and one that did not up to the end of its wi
 seen depends on its outcome (on the demo half the bookings come within 32 minutes of the first message, a week
 before the non-bookers are seen). A model trained on that frame learns "a message minutes old means converted"
 (validation ROC AUC 0.97 on the demo) and gives every fresh open lead a probability near 1 (Brier 0.40 on leads
-that were still open). So training uses **landmarks**: each lead enters once per landmark age L (1 h, 6 h, 1 day,
-3 days and the window) at which it was still open, with its features as of ``started_at + L`` and
-``hours_since_start = L``; the outcome stays "became a customer within the horizon of its start". Only leads whose
-horizon is over are used: among recent leads the converted are labelled and the others not yet, which would fill
-the latest (validation) leads with conversions. Open leads are scored with their features as of
-``min(started_at + window, now)`` and their age in hours: the question the model was trained on.
+that were still open). So training uses **landmarks**: each finished lead is given one landmark age L, drawn
+uniformly from 1 h, 6 h, 1 day, 3 days and the window by a hash of its id (so independently of its outcome, and
+the same at every retrain), and enters training if it was still open at ``started_at + L``, with its features
+as of then and ``hours_since_start = L``; the outcome stays "became a customer within the horizon of its start".
+One row per lead keeps the rows independent, as the split, the calibration folds and the metrics assume (a lead
+at every landmark put near-copies of it on both sides of the calibration folds: predicted 60% converted 25% on
+the demo). Only leads whose horizon is over are used: among recent leads the converted are labelled and the
+others not yet, which would fill the latest (validation) leads with conversions. Open leads are scored with
+their features as of ``min(started_at + window, now)`` and their age in hours: the question the model was
+trained on.
 """
 
 from __future__ import annotations
@@ -83,22 +87,39 @@ def tenant_timezone(session: PulsoSession) -> str:
 
 
 def training_frame(
-    session: PulsoSession, params: ActivityParams, now: datetime, inputs: LeadInputs | None = None
+    session: PulsoSession,
+    params: ActivityParams,
+    now: datetime,
+    inputs: LeadInputs | None = None,
+    random_state: int = 0,
 ) -> pd.DataFrame:
-    """One row per finished lead (horizon over) and landmark at which it was still open; raises when too few."""
+    """One row per finished lead (horizon over) still open at its landmark (see the module docstring); raises
+    when too few leads have finished."""
     timezone = tenant_timezone(session)
     inputs = inputs or fetch_lead_inputs(session)
+    landmarks = params.landmark_hours
     parts: list[pd.DataFrame] = []
-    for hours in params.landmark_hours:
+    for n, hours in enumerate(landmarks):
         age = timedelta(hours=hours)
         frame = lead_frame(session, LeadFrameParams(now, timezone, age, params.horizon), inputs)
         finished = frame[frame[TIME_COLUMN] + params.horizon <= now]
-        if not parts:
+        if n == 0:
             check_finished(finished["converted"], now - params.horizon, params.horizon)
-        still_open = finished[finished["as_of"] == finished[TIME_COLUMN] + age]
+        drawn = landmark_of(finished.index.to_numpy(), len(landmarks), random_state) == n
+        still_open = finished[drawn & (finished["as_of"] == finished[TIME_COLUMN] + age).to_numpy()]
         parts.append(_with_age(still_open))
-    stacked = pd.concat(parts).reset_index()
-    return stacked.sort_values([TIME_COLUMN, "contact_id", AGE_COLUMN], kind="stable").reset_index(drop=True)
+    rows = pd.concat(parts).reset_index()
+    return rows.sort_values([TIME_COLUMN, "contact_id"], kind="stable").reset_index(drop=True)
+
+
+def landmark_of(contact_ids: np.ndarray, landmarks: int, random_state: int) -> np.ndarray:
+    """Each lead's landmark (0 .. landmarks-1): a hash of its id and the seed (splitmix64), uniform and stable."""
+    with np.errstate(over="ignore"):
+        x = contact_ids.astype(np.uint64) + np.uint64(random_state + 1) * np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return np.asarray(x % np.uint64(landmarks), dtype=int)
 
 
 def check_finished(converted: pd.Series, cutoff: datetime, horizon: timedelta) -> None:
@@ -140,7 +161,8 @@ def train_activity(
     """Train on the tenant's finished leads (landmark rows), save the version and make it active."""
     now = now or utcnow()
     params = params or ActivityParams()
-    return train_on_frame(session, training_frame(session, params, now), params, now, random_state=random_state)
+    frame = training_frame(session, params, now, random_state=random_state)
+    return train_on_frame(session, frame, params, now, random_state=random_state)
 
 
 def train_on_frame(

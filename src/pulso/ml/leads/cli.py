@@ -105,7 +105,8 @@ def _train_activity(
     used = saved.version.params
     console.print(
         f"trained on the activity of {used['leads']:,} leads whose {used['horizon_days']:g}-day horizon is over, "
-        f"seen at ages {', '.join(f'{h:g}' for h in used['landmark_hours'])} hours while still open",
+        f"each seen once, at an age of {', '.join(f'{h:g}' for h in used['landmark_hours'])} hours (drawn per lead) "
+        "while still open",
         highlight=False,
     )
     _print_training(saved.result.metrics, saved.result.warnings)
