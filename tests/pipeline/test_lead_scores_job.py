@@ -61,18 +61,25 @@ def test_first_run_trains_then_only_changed_leads_are_rescored(tenant: tuple[int
     [second] = run_pipeline("t", job_names=["gold.lead_scores"])
     assert (second.status, second.rows) == ("succeeded", 0)
 
-    lead = ids["lead9"]  # open, past its 7-day window: only a change rescores it
-    with tenant_session(tenant_id) as session:
-        talk = session.scalars(select(Conversation).where(Conversation.contact_id == lead)).one()
-        session.add(Message(external_id="new", conversation_id=talk.id, direction="incoming", sender_kind="contact",
-                            created_at=utcnow()))  # fmt: skip
-        talk.synced_at = utcnow()  # as the Chatwoot loader and the importers stamp a conversation they write to
+    def new_message(lead: str) -> None:
+        with tenant_session(tenant_id) as session:
+            talk = session.scalars(select(Conversation).where(Conversation.contact_id == ids[lead])).one()
+            session.add(Message(external_id=f"new-{lead}", conversation_id=talk.id, direction="incoming",
+                                sender_kind="contact", created_at=utcnow()))  # fmt: skip
+            talk.synced_at = utcnow()  # as the Chatwoot loader and the importers stamp a conversation they write to
+
+    new_message("lead2")  # open, 2 days old: inside its 7-day window, so the message counts
     with tenant_session(tenant_id) as session:
         third = update_lead_scores(session)
-    assert (third.trained, third.scored, third.why) == (False, 1, {"changed": 1})
-    assert [version for _, version in history(tenant_id, lead)] == ["v1", "v1"]
+    assert (third.trained, third.scored, third.why, third.unchanged) == (False, 1, {"changed": 1}, 0)
+    assert [version for _, version in history(tenant_id, ids["lead2"])] == ["v1", "v1"]
     assert [version for _, version in history(tenant_id, ids["lead10"])] == ["v1"]
     assert scores(tenant_id) == len(OPEN) + 1
+
+    new_message("lead9")  # open, 9 days old: its window closed, so the message changes nothing in its score
+    with tenant_session(tenant_id) as session:
+        fourth = update_lead_scores(session)
+    assert (fourth.scored, fourth.unchanged) == (0, 1) and len(history(tenant_id, ids["lead9"])) == 1
 
     with tenant_session(tenant_id) as session:  # lead 0 was 3 hours old when scored: rescored once 3 hours pass
         early = update_lead_scores(session, now=utcnow() + timedelta(hours=2))

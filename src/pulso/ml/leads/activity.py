@@ -223,13 +223,25 @@ def write_scores(
     session: PulsoSession, version: ModelVersion, frame: pd.DataFrame, now: datetime
 ) -> tuple[int, dict[str, int]]:
     """Append one ``lead_scores`` row per row of ``frame`` (reasons included); returns rows and grade counts."""
+    rows = score_rows(session, version, frame, now)
+    if rows:
+        session.execute(insert(LeadScore), rows)
+    model_grades = version.metrics.get("grades")
+    grades = assign_grades(np.array([row["score"] for row in rows]), model_grades) if model_grades else np.array([])
+    return len(rows), {g: int(np.sum(grades == g)) for g in ("A", "B", "C")} if rows else {}
+
+
+def score_rows(
+    session: PulsoSession, version: ModelVersion, frame: pd.DataFrame, now: datetime
+) -> list[dict[str, Any]]:
+    """The ``lead_scores`` rows (score and reasons) of the leads of ``frame``, not yet written."""
     if frame.empty:
-        return 0, {}
+        return []
     model: TrainedLeadModel = registry.load_model(version)
     features = model.builder.transform(frame)
     probability = model.scorer.predict_proba(features)[:, 1]
     explained = reasons(model.scorer.contributions(features), frame, model.builder)
-    rows = [
+    return [
         {
             "tenant_id": session.tenant_id,
             "contact_id": int(contact_id),
@@ -240,9 +252,6 @@ def write_scores(
         }
         for contact_id, p, why in zip(frame["contact_id"], probability, explained, strict=True)
     ]
-    session.execute(insert(LeadScore), rows)
-    grades = assign_grades(probability, model.grades)
-    return len(rows), {g: int(np.sum(grades == g)) for g in ("A", "B", "C")}
 
 
 def _days(span: timedelta) -> float:

@@ -15,14 +15,18 @@ A run, for one tenant at ``now``:
    - ``changed``: Pulso wrote something about it after that score: the contact row (``created_at``,
      ``updated_at``), one of its conversations (``synced_at``, stamped whenever the conversation or one of its
      messages is written; ``created_at`` when never stamped), the facts of one (``computed_at``), an AI insight on
-     one (``created_at``), or one of its events (``received_at``);
+     one (``created_at``), or one of its events (``received_at``). A write stamped before a run started but
+     committed after the run read the data is seen at the lead's next change or age refresh only: rescanning a
+     few minutes back, as ``gold.conversation_facts`` does, would rescore young leads whose score moves with the
+     clock on every run, and the second of two runs in a row would write;
    - ``aged``: it was inside its window when last scored (``scored_at < started_at + window``: its age and its
      silence still move the score) and the time since that score is at least its age then, clipped to
      [:data:`MIN_REFRESH`, :data:`MAX_REFRESH`] — so an hour-old lead is rescored after an hour, a three-day-old
      one after a day, and one score is written after the window closes, after which only changes count.
-3. **Scores.** The stale leads get one appended ``lead_scores`` row each (score, reasons, the version's id,
-   ``scored_at = now``); earlier rows stay as the lead's history. Nothing stale: nothing written, so running
-   twice in a row writes nothing the second time.
+3. **Scores.** Each rescored lead gets one appended ``lead_scores`` row (score, reasons, the version's id,
+   ``scored_at = now``) — unless it was rescored for a change or its age and its score came out exactly as its
+   latest (say, a message after its window closed): then nothing new is appended. Earlier rows stay as the lead's
+   history. So a second run right after the first writes nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from pulso.errors import InvalidInputError, NotFoundError
 from pulso.ml.lead_frame import LeadInputs, fetch_lead_inputs
@@ -43,9 +47,9 @@ from pulso.ml.leads.activity import (
     ActivityParams,
     is_activity,
     open_leads_frame,
+    score_rows,
     train_on_frame,
     training_frame,
-    write_scores,
 )
 from pulso.ml.leads.train import data_hash
 from pulso.store.models import (
@@ -73,8 +77,9 @@ class UpdateResult:
     version: ModelVersion | None
     trained: bool
     scored: int
-    why: dict[str, int] = field(default_factory=dict)  # rescored leads per stale reason
+    why: dict[str, int] = field(default_factory=dict)  # scores written, per stale reason
     note: str = ""
+    unchanged: int = 0  # leads rescored for a change or their age whose score came out the same: not written
 
     @property
     def rows(self) -> int:
@@ -101,11 +106,21 @@ def update_lead_scores(session: PulsoSession, *, now: datetime | None = None) ->
     assert active is not None
     params = ActivityParams.of(active)
     frame = open_leads_frame(session, params, now, inputs)
-    why = stale_leads(session, frame, active.id, params.window, now)
-    stale = frame[frame["contact_id"].isin(why.index)]
-    scored, _ = write_scores(session, active, stale, now)
-    counts = {reason: int((why == reason).sum()) for reason in STALE_REASONS if (why == reason).any()}
-    return UpdateResult(active, trained, scored, counts, note)
+    latest = latest_scores(session)
+    why = stale_leads(session, frame, latest, active.id, params.window, now)
+    rows = score_rows(session, active, frame[frame["contact_id"].isin(why.index)], now)
+    written = [row for row in rows if not _same_as_before(row, why, latest)]
+    if written:
+        session.execute(insert(LeadScore), written)
+    reasons = why.reindex([row["contact_id"] for row in written])
+    counts = {reason: int((reasons == reason).sum()) for reason in STALE_REASONS if (reasons == reason).any()}
+    return UpdateResult(active, trained, len(written), counts, note, unchanged=len(rows) - len(written))
+
+
+def _same_as_before(row: dict[str, Any], why: pd.Series, latest: pd.DataFrame) -> bool:
+    """A lead rescored for a change or its age whose score came out as its latest: nothing new to append."""
+    contact = row["contact_id"]
+    return bool(why[contact] in ("changed", "aged") and abs(row["score"] - latest.at[contact, "score"]) <= 1e-12)
 
 
 def _is_newest(session: PulsoSession, active: ModelVersion) -> bool:
@@ -132,11 +147,12 @@ def _retrain(
 
 
 def stale_leads(
-    session: PulsoSession, frame: pd.DataFrame, version_id: int, window: timedelta, now: datetime
+    session: PulsoSession, frame: pd.DataFrame, latest: pd.DataFrame, version_id: int, window: timedelta, now: datetime
 ) -> pd.Series:
-    """The open leads of ``frame`` to rescore, indexed by contact id, valued by the first reason that holds."""
+    """The open leads of ``frame`` to rescore, indexed by contact id, valued by the first reason that holds.
+    ``latest``: :func:`latest_scores`."""
     leads = frame.set_index("contact_id")[["started_at"]]
-    latest = latest_scores(session).reindex(leads.index)
+    latest = latest.reindex(leads.index)
     scored_at = latest["scored_at"]
     cutoff = scored_at.min()
     written = last_writes(session, cutoff.to_pydatetime()) if pd.notna(cutoff) else pd.Series(dtype=object)
@@ -154,14 +170,14 @@ def stale_leads(
 
 
 def latest_scores(session: PulsoSession) -> pd.DataFrame:
-    """Per scored contact, its latest ``lead_scores`` row (the last appended): scored_at and model_version_id."""
+    """Per scored contact, its latest ``lead_scores`` row (the last appended): scored_at, model_version_id, score."""
     last = select(func.max(LeadScore.id).label("id")).group_by(LeadScore.contact_id).subquery()
     rows = session.execute(
-        select(LeadScore.contact_id, LeadScore.scored_at, LeadScore.model_version_id).join(
+        select(LeadScore.contact_id, LeadScore.scored_at, LeadScore.model_version_id, LeadScore.score).join(
             last, last.c.id == LeadScore.id
         )
     ).all()
-    frame = pd.DataFrame(rows, columns=["contact_id", "scored_at", "model_version_id"])
+    frame = pd.DataFrame(rows, columns=["contact_id", "scored_at", "model_version_id", "score"])
     frame["scored_at"] = pd.to_datetime(frame["scored_at"], utc=True)
     return frame.set_index("contact_id")
 
