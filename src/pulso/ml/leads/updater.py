@@ -4,7 +4,8 @@ A run, for one tenant at ``now``:
 
 1. **Model.** An active version trained on imported attributes (``--target``) is the user's choice: the run
    leaves it alone and writes nothing. With no active version, or an activity version trained
-   :data:`RETRAIN_AFTER` ago or more, it rebuilds the training frame and trains a new version (activated) —
+   :data:`RETRAIN_AFTER` ago or more, it rebuilds the training frame and trains a new version (activated; same
+   window, horizon and seed) —
    unless the frame is the very one the active version was trained on (same sha256: nothing new to learn), or
    the active version is not the newest (a rollback with ``pulso train activate``: kept until a version is
    trained on demand).
@@ -134,11 +135,12 @@ def _retrain(
 ) -> tuple[ModelVersion | None, str]:
     """A new active version, or None and why not."""
     params = ActivityParams.of(active) if active is not None else ActivityParams()
+    seed = int(active.params.get("random_state", 0)) if active is not None else 0
     try:
-        frame = training_frame(session, params, now, inputs)
+        frame = training_frame(session, params, now, inputs, random_state=seed)
         if active is not None and data_hash(frame) == active.data_hash:
             return None, f"version {active.version} was trained on these very leads"
-        saved = train_on_frame(session, frame, params, now)
+        saved = train_on_frame(session, frame, params, now, random_state=seed)
     except InvalidInputError as exc:
         log.warning("lead scores, tenant %s: not trained: %s", session.tenant_id, exc)
         return None, f"not trained: {exc}"
