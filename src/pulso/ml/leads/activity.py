@@ -45,7 +45,7 @@ TIME_COLUMN = "started_at"
 AGE_COLUMN = "hours_since_start"
 BOOKKEEPING = ("contact_id", "as_of")
 LANDMARK_HOURS = (1.0, 6.0, 24.0, 72.0)  # plus the window itself
-ROUNDED = ("days_since_last_message", "engagement_decay", AGE_COLUMN)  # 2 decimals: reasons read "6.99", not 16
+ROUNDED = ("days_since_last_message", "engagement_decay", AGE_COLUMN)  # reasons read 6.99, not 6.996099537037
 MIN_FINISHED_LEADS = 50
 MIN_PER_CLASS = 10
 
