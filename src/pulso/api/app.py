@@ -56,12 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(analytics.router)  # /api/v1/analytics/*
     app.include_router(dashboard.router)  # /api/v1/metrics/dashboard/*
+    app.include_router(lead_scores.router)  # /api/v1/analytics/lead-score
     app.include_router(cohorts.router)  # /api/v1/analytics/ retention, rfm, trends, active users, playbook
     app.include_router(conversation_funnel.router)  # /api/v1/analytics/conversion-funnel, ...
     app.include_router(engagement.router)  # /api/v1/analytics/engagement, /engagement/contacts
     app.include_router(revenue_api.router)  # /api/v1/analytics/: ROI, cohorts, conversion, revenue
     app.include_router(funnels.router)  # /api/v1/analytics/funnel, /funnel/dropped
-    app.include_router(lead_scores.router)  # /api/v1/analytics/lead-score
     app.include_router(collect_http.router)
     app.include_router(chatwoot_webhooks.router)  # /hooks/chatwoot/{token}
     app.include_router(tracker_asset.router)  # /t/pulso.js, before the tenant pages' /t/{slug}/

@@ -31,6 +31,6 @@ JOB = register(
         run=run,
         description="Score new and changed open leads with the activity lead score; retrain it weekly.",
         every_minutes=60,
-        order=320,  # after gold.conversation_facts (310): first response times come from the facts
+        order=330,  # after gold.conversation_facts (310): first response times come from the facts
     )
 )
