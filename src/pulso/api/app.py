@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from pulso import __version__
-from pulso.api import analytics, cohorts, conversation_funnel, dashboard, engagement, funnels, health
+from pulso.api import analytics, cohorts, conversation_funnel, dashboard, engagement, funnels, health, lead_scores
 from pulso.api import churn as churn_api
 from pulso.api import clv as clv_api
 from pulso.api import revenue as revenue_api
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(analytics.router)  # /api/v1/analytics/*
     app.include_router(dashboard.router)  # /api/v1/metrics/dashboard/*
+    app.include_router(lead_scores.router)  # /api/v1/analytics/lead-score
     app.include_router(cohorts.router)  # /api/v1/analytics/ retention, rfm, trends, active users, playbook
     app.include_router(conversation_funnel.router)  # /api/v1/analytics/conversion-funnel, ...
     app.include_router(engagement.router)  # /api/v1/analytics/engagement, /engagement/contacts

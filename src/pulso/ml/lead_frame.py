@@ -63,9 +63,19 @@ class LeadFrameParams:
             raise ValueError("window: from 1 hour up to the horizon")
 
 
-def lead_frame(session: PulsoSession, params: LeadFrameParams) -> pd.DataFrame:
-    """Indexed by contact_id: started_at, as_of (UTC), converted (1/0/NaN) and the :data:`FEATURES` columns."""
-    contacts = _contacts(session)
+@dataclass(frozen=True)
+class LeadInputs:
+    """The tenant's rows a lead frame is computed from (times as epoch milliseconds), fetched once so that frames
+    at several windows (the landmarks of :mod:`pulso.ml.leads.activity`) cost one read."""
+
+    contacts: pd.DataFrame  # index contact: lead, customer, channel_touch, campaign
+    conversations: pd.DataFrame  # conversation, contact, at, channel, first_response; sorted by (at, conversation)
+    messages: pd.DataFrame  # contact, at, direction (private notes left out)
+    events: pd.DataFrame  # contact, at, type (track and page only)
+    insights: pd.DataFrame  # conversation, interest, score, contact, at (the conversation's)
+
+
+def fetch_lead_inputs(session: PulsoSession) -> LeadInputs:
     conversations = fetch_frame(
         session,
         select(
@@ -80,8 +90,38 @@ def lead_frame(session: PulsoSession, params: LeadFrameParams) -> pd.DataFrame:
         .where(Conversation.contact_id.is_not(None)),
         {"conversation": "int64", "contact": "int64", "at": "int64", "channel": "object", "first_response": "float64"},
     ).sort_values(["at", "conversation"])
+    m, e, i = Message, Event, ConversationInsight
+    messages = fetch_frame(
+        session,
+        select(Conversation.contact_id.label("contact"), epoch_ms(session, m.created_at).label("at"), m.direction)
+        .join(Conversation, Conversation.id == m.conversation_id)
+        .where(m.is_private.is_(False), Conversation.contact_id.is_not(None)),
+        {"contact": "int64", "at": "int64", "direction": "object"},
+    )
+    events = fetch_frame(
+        session,
+        select(e.contact_id.label("contact"), epoch_ms(session, e.occurred_at).label("at"), e.type.label("type")).where(
+            e.contact_id.is_not(None), e.type.in_(("track", "page"))
+        ),
+        {"contact": "int64", "at": "int64", "type": "object"},
+    )
+    insights = fetch_frame(
+        session,
+        select(i.conversation_id.label("conversation"), i.interest.label("interest"), i.score.label("score")),
+        {"conversation": "int64", "interest": "object", "score": "float64"},
+    ).merge(conversations[["conversation", "contact", "at"]], on="conversation")
+    return LeadInputs(_contacts(session), conversations, messages, events, insights)
+
+
+def lead_frame(session: PulsoSession, params: LeadFrameParams, inputs: LeadInputs | None = None) -> pd.DataFrame:
+    """Indexed by contact_id: started_at, as_of (UTC), converted (1/0/NaN) and the :data:`FEATURES` columns.
+    ``inputs``: rows already fetched with :func:`fetch_lead_inputs` (else they are fetched now)."""
+    inputs = inputs or fetch_lead_inputs(session)
+    conversations = inputs.conversations
     first = conversations.drop_duplicates("contact").set_index("contact")
-    frame = contacts.join(first[["at", "channel", "first_response"]].rename(columns={"at": "first_conversation"}))
+    frame = inputs.contacts.join(
+        first[["at", "channel", "first_response"]].rename(columns={"at": "first_conversation"})
+    )
     frame["start"] = frame["lead"].fillna(frame["first_conversation"])
     frame = frame[frame["lead"].notna() | frame["first_conversation"].notna()]
     frame = frame[frame["customer"].isna() | (frame["customer"] >= frame["start"])]
@@ -107,9 +147,9 @@ def lead_frame(session: PulsoSession, params: LeadFrameParams) -> pd.DataFrame:
     answered = frame["first_response"].notna() & (answered_at <= as_of)
     out["first_response_seconds"] = frame["first_response"].where(answered)
     out["answered"] = answered.astype(int)
-    _messages(session, out, as_of)
-    _events(session, out, as_of)
-    _insights(session, out, conversations, as_of)
+    _messages(inputs.messages, out, as_of)
+    _events(inputs.events, out, as_of)
+    _insights(inputs.insights, out, as_of)
     out.index.name = "contact_id"
     return out
 
@@ -134,15 +174,7 @@ def _count_before(rows: pd.DataFrame, as_of: pd.Series, column: str = "at") -> p
     return counted.reindex(as_of.index, fill_value=0).astype(int)
 
 
-def _messages(session: PulsoSession, out: pd.DataFrame, as_of: pd.Series) -> None:
-    m = Message
-    rows = fetch_frame(
-        session,
-        select(Conversation.contact_id.label("contact"), epoch_ms(session, m.created_at).label("at"), m.direction)
-        .join(Conversation, Conversation.id == m.conversation_id)
-        .where(m.is_private.is_(False), Conversation.contact_id.is_not(None)),
-        {"contact": "int64", "at": "int64", "direction": "object"},
-    )
+def _messages(rows: pd.DataFrame, out: pd.DataFrame, as_of: pd.Series) -> None:
     rows = rows[rows["at"] < rows["contact"].map(as_of)]
     incoming = rows[rows["direction"] == "incoming"]
     out["messages_in"] = incoming.groupby("contact").size().reindex(out.index, fill_value=0).astype(int)
@@ -154,26 +186,12 @@ def _messages(session: PulsoSession, out: pd.DataFrame, as_of: pd.Series) -> Non
     out["engagement_decay"] = np.exp(-days / DECAY_DAYS)
 
 
-def _events(session: PulsoSession, out: pd.DataFrame, as_of: pd.Series) -> None:
-    e = Event
-    rows = fetch_frame(
-        session,
-        select(e.contact_id.label("contact"), epoch_ms(session, e.occurred_at).label("at"), e.type.label("type")).where(
-            e.contact_id.is_not(None), e.type.in_(("track", "page"))
-        ),
-        {"contact": "int64", "at": "int64", "type": "object"},
-    )
+def _events(rows: pd.DataFrame, out: pd.DataFrame, as_of: pd.Series) -> None:
     out["events"] = _count_before(rows[rows["type"] == "track"], as_of)
     out["page_views"] = _count_before(rows[rows["type"] == "page"], as_of)
 
 
-def _insights(session: PulsoSession, out: pd.DataFrame, conversations: pd.DataFrame, as_of: pd.Series) -> None:
-    i = ConversationInsight
-    rows = fetch_frame(
-        session,
-        select(i.conversation_id.label("conversation"), i.interest.label("interest"), i.score.label("score")),
-        {"conversation": "int64", "interest": "object", "score": "float64"},
-    ).merge(conversations[["conversation", "contact", "at"]], on="conversation")
+def _insights(rows: pd.DataFrame, out: pd.DataFrame, as_of: pd.Series) -> None:
     rows = rows[rows["at"] < rows["contact"].map(as_of)].sort_values(["at", "conversation"])
     latest = rows.drop_duplicates("contact", keep="last").set_index("contact")
     out["ai_interest"] = latest["interest"].reindex(out.index)

@@ -51,5 +51,6 @@ def _load_builtin_jobs() -> None:
         conversation_facts,  # noqa: F401  (registers on import)
         customer_value,  # noqa: F401  (registers on import)
         daily_metrics,  # noqa: F401  (registers on import)
+        lead_scores,  # noqa: F401  (registers on import)
     )
     from pulso.pipeline.silver import events  # noqa: F401  (registers on import)

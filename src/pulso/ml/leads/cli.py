@@ -46,16 +46,34 @@ def _tenant(slug: str) -> Iterator[Any]:
 @train_app.command("leads")
 def train_leads_command(
     tenant: Annotated[str, typer.Option(help="Tenant slug.")],
-    target: Annotated[str, typer.Option(help="The conversion column (yes/no, 1/0, true/false, converted...).")],
+    target: Annotated[
+        str | None,
+        typer.Option(
+            help="The conversion column of imported contacts (yes/no, 1/0, ...). Without it: train on the tenant's "
+            "activity (conversations, messages, events), converted = became a customer."
+        ),
+    ] = None,
     exclude: Annotated[
         str, typer.Option(help="Comma-separated columns to leave out, e.g. those known only after the outcome.")
     ] = "",
     time_column: Annotated[
         str | None, typer.Option(help="Column that orders the leads (default first_seen_at, else created_at).")
     ] = None,
+    window_days: Annotated[
+        float | None, typer.Option(help="Activity: days after a lead's start whose activity counts (default 7).")
+    ] = None,
+    horizon_days: Annotated[
+        float | None, typer.Option(help="Activity: days a lead has to convert (default 90).")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (split fallback, folds, LightGBM).")] = 0,
 ) -> None:
-    """Train a lead score on the tenant's contacts, print its validation metrics, save and activate it."""
+    """Train a lead score on the tenant's activity (or, with --target, on its imported contacts), print its
+    validation metrics, save and activate it."""
+    if target is None:
+        _train_activity(tenant, exclude, time_column, window_days, horizon_days, seed)
+        return
+    if window_days is not None or horizon_days is not None:
+        _fail("--window-days and --horizon-days: only when training on activity (without --target)")
     from pulso.ml.leads.service import train_tenant
 
     excluded = [name.strip() for name in exclude.split(",") if name.strip()]
@@ -63,6 +81,36 @@ def train_leads_command(
         saved = train_tenant(session, target, exclude=excluded, time_column=time_column, random_state=seed)
     _print_training(saved.result.metrics, saved.result.warnings)
     console.print(f"saved {saved.version.kind} {saved.version.version} and made it active", highlight=False)
+
+
+def _train_activity(
+    tenant: str, exclude: str, time_column: str | None, window_days: float | None, horizon_days: float | None, seed: int
+) -> None:
+    from datetime import timedelta
+
+    from pulso.ml.leads.activity import ActivityParams, train_activity
+
+    if exclude or time_column:
+        _fail("--exclude and --time-column: only with --target (training on imported contacts)")
+    for option, value in (("--window-days", window_days), ("--horizon-days", horizon_days)):
+        if value is not None and not 0 < value <= 3650:
+            _fail(f"{option}: more than 0 and at most 3650, got {value:g}")
+    defaults = ActivityParams()
+    with _tenant(tenant) as session:
+        params = ActivityParams(
+            timedelta(days=window_days) if window_days is not None else defaults.window,
+            timedelta(days=horizon_days) if horizon_days is not None else defaults.horizon,
+        )
+        saved = train_activity(session, params=params, random_state=seed)
+    used = saved.version.params
+    console.print(
+        f"trained on the activity of {used['leads']:,} leads whose {used['horizon_days']:g}-day horizon is over, "
+        f"each seen once, at an age of {', '.join(f'{h:g}' for h in used['landmark_hours'])} hours (drawn per lead) "
+        "while still open",
+        highlight=False,
+    )
+    _print_training(saved.result.metrics, saved.result.warnings)
+    console.print(f"saved {saved.version.kind} {saved.version.version} (activity) and made it active", highlight=False)
 
 
 def _print_training(metrics: dict[str, Any], warnings: list[str]) -> None:
@@ -116,7 +164,7 @@ def train_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> Non
             "*" if v.is_active else "",
             v.version,
             f"{v.created_at:%Y-%m-%d %H:%M}",
-            str(v.params.get("target", "")),
+            "activity" if v.params.get("source") == "activity" else str(v.params.get("target", "")),
             str(m.get("chosen", "")),
             f"{m.get('roc_auc', float('nan')):.4f}",
             f"{m.get('pr_auc', float('nan')):.4f}",
@@ -126,7 +174,7 @@ def train_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> Non
         )
     console.print(table)
     if not versions:
-        console.print("no versions yet: pulso train leads --tenant SLUG --target COLUMN")
+        console.print("no versions yet: pulso train leads --tenant SLUG [--target COLUMN]")
 
 
 @train_app.command("activate")
@@ -147,10 +195,15 @@ def score_leads(
     tenant: Annotated[str, typer.Option(help="Tenant slug.")],
     open_only: Annotated[bool, typer.Option(help="Only contacts whose target is blank (open leads).")] = False,
 ) -> None:
-    """Score the tenant's contacts with the active model; one lead_scores row each, with reasons."""
+    """Score with the active model, one lead_scores row each with reasons: every open lead for an activity model,
+    the tenant's contacts for one trained on imported contacts."""
+    from pulso.ml.leads.activity import is_activity, score_open_leads
+    from pulso.ml.leads.registry import active_version
     from pulso.ml.leads.service import score_tenant
 
     with _tenant(tenant) as session:
-        run = score_tenant(session, open_only=open_only)
+        activity = is_activity(active_version(session))
+        run = score_open_leads(session) if activity else score_tenant(session, open_only=open_only)
     counts = ", ".join(f"{grade} {n:,}" for grade, n in run.grades.items())
-    console.print(f"scored {run.scored:,} contacts with lead_score {run.version.version} ({counts})", highlight=False)
+    scored = "open leads" if activity else "contacts"
+    console.print(f"scored {run.scored:,} {scored} with lead_score {run.version.version} ({counts})", highlight=False)
