@@ -63,7 +63,7 @@ def test_one_lead(world: dict[str, Any]) -> None:
         {"A": "Alto", "B": "Médio", "C": "Baixo"}[body["grade"]],
     )
     assert body["tier"] == 1 + sum(score < cut for cut in cuts)
-    assert "First touch channel = referral (raises)" in [r["text"] for r in body["reasons"]["raises"]]
+    assert "Came through referral (raises)" in [r["text"] for r in body["reasons"]["raises"]]
     assert all(r["log_odds"] < 0 for r in body["reasons"]["lowers"])
     assert (body["model"]["version"], body["model"]["source"]) == ("v1", "activity")
     assert [h["version"] for h in body["history"]] == ["v1", "v1"]

@@ -79,7 +79,7 @@ def test_train_finds_the_planted_effect_and_scores_open_leads(tenant: tuple[int,
     others = [scores[ids[f"lead{i}"]].score for i in open_leads() if not is_referral(i)]
     assert sum(referral) / len(referral) > 2 * sum(others) / len(others)
     texts = [r["text"] for r in scores[ids["lead9"]].reasons if r["direction"] == "raises"]
-    assert "First touch channel = referral (raises)" in texts
+    assert "Came through referral (raises)" in texts
 
 
 def test_too_few_finished_leads_or_one_class(any_settings: Settings) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy import insert
 
 from pulso.errors import InvalidInputError
 from pulso.ml.lead_frame import LeadFrameParams, LeadInputs, fetch_lead_inputs, lead_frame
-from pulso.ml.leads import registry
+from pulso.ml.leads import registry, words
 from pulso.ml.leads.evaluate import assign_grades
 from pulso.ml.leads.reasons import reasons
 from pulso.ml.leads.service import SavedTraining, ScoringRun
@@ -241,17 +241,30 @@ def score_rows(
     features = model.builder.transform(frame)
     probability = model.scorer.predict_proba(features)[:, 1]
     explained = reasons(model.scorer.contributions(features), frame, model.builder)
+    values = {c: frame[c].to_numpy(dtype=object) for c in frame.columns if words.known(str(c))}
     return [
         {
             "tenant_id": session.tenant_id,
             "contact_id": int(contact_id),
             "model_version_id": version.id,
             "score": float(p),
-            "reasons": [{**r, "direction": direction} for direction in ("raises", "lowers") for r in why[direction]],
+            "reasons": [
+                {**r, "text": _worded(r, values, row, direction), "direction": direction}
+                for direction in ("raises", "lowers")
+                for r in why[direction]
+            ],
             "scored_at": now,
         }
-        for contact_id, p, why in zip(frame["contact_id"], probability, explained, strict=True)
+        for row, (contact_id, p, why) in enumerate(zip(frame["contact_id"], probability, explained, strict=True))
     ]
+
+
+def _worded(reason: dict[str, Any], values: dict[str, np.ndarray], row: int, direction: str) -> str:
+    """The reason in a salesperson's words (:mod:`pulso.ml.leads.words`) when its column has them."""
+    column = reason["column"]
+    if column not in values:
+        return str(reason["text"])
+    return f"{words.phrase(column, values[column][row])} ({direction})"
 
 
 def _days(span: timedelta) -> float:
