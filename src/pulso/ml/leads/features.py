@@ -5,6 +5,10 @@ columns are booleans, columns whose filled cells almost all parse as numbers are
 their age, hour and weekday, the rest are categorical with rare levels grouped into ``(other)``. Numeric columns
 with gaps get a ``is missing`` indicator and the training median; categorical gaps are the level ``(missing)``.
 Columns that are empty, constant or look like identifiers are dropped, and the reason kept in ``dropped_``.
+
+Every step from a cell to its features (and to its words in :mod:`pulso.ml.leads.reasons`) looks at that cell
+alone, so a column is encoded once per distinct value and the result spread to the rows (:func:`distinct_cells`):
+a million leads have a few thousand distinct values per column.
 """
 
 from __future__ import annotations
@@ -39,6 +43,33 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+# object columns whose equal values (as a hash table sees them: 1 == 1.0) always read the same; True == 1 does not
+SAFE_KINDS = {"string", "empty", "integer", "floating", "mixed-integer-float", "boolean"}
+
+
+@dataclass(frozen=True)
+class Cells:
+    """A column's distinct values (rows of the column, so of its dtype; a gap is one of them) and per row the
+    position of its value among them."""
+
+    codes: np.ndarray
+    values: pd.Series
+
+
+def distinct_cells(values: pd.Series) -> Cells | None:
+    """The column as :class:`Cells`, or None when values that compare equal might read differently (an object
+    column mixing ``True`` and ``1``) or there is nothing to gain (dates)."""
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in SAFE_KINDS:
+        return None
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = np.where(codes < 0, len(uniques), codes)  # the gaps (None, NaN) share the last code
+    first = np.full(len(uniques) + 1, -1, dtype=np.intp)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row holding each value
+    if first[-1] < 0:
+        first = first[:-1]
+    return Cells(codes, values.iloc[first].reset_index(drop=True))
 
 
 def map_target(values: pd.Series, column: str) -> pd.Series:
@@ -146,15 +177,30 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             plan.features.append(f"{name} is missing")
         return plan
 
-    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def transform(self, frame: pd.DataFrame, cells: dict[str, Cells | None] | None = None) -> pd.DataFrame:
+        """The model matrix of ``frame``; ``cells`` (from :meth:`cells`) saves finding the distinct values again."""
         check_is_fitted(self, "columns_")
         missing = [plan.name for plan in self.columns_ if plan.name not in frame.columns]
         if missing:
             raise InvalidInputError(f"features: the frame lacks column(s) {', '.join(missing)}")
-        out: dict[str, np.ndarray] = {}
+        cells = cells if cells is not None else self.cells(frame)
+        out = np.empty((len(frame), len(self.feature_names_)), order="F")  # one contiguous block per feature
+        position = {name: i for i, name in enumerate(self.feature_names_)}
         for plan in self.columns_:
-            out.update(self._encode(plan, frame[plan.name]))
-        return pd.DataFrame(out, index=frame.index, columns=self.feature_names_)
+            found = cells.get(plan.name)
+            if found is None:
+                for feature, encoded in self._encode(plan, frame[plan.name]).items():
+                    out[:, position[feature]] = encoded
+            else:
+                for feature, encoded in self._encode(plan, found.values).items():
+                    np.take(encoded, found.codes, out=out[:, position[feature]], mode="clip")
+        return pd.DataFrame(out, index=frame.index, columns=self.feature_names_, copy=False)
+
+    def cells(self, frame: pd.DataFrame) -> dict[str, Cells | None]:
+        """The distinct values of each column the features use (None: encoded cell by cell)."""
+        check_is_fitted(self, "columns_")
+        usable = [p for p in self.columns_ if p.kind != "date" and p.name in frame.columns]
+        return {plan.name: distinct_cells(frame[plan.name]) if plan in usable else None for plan in self.columns_}
 
     def _encode(self, plan: ColumnPlan, values: pd.Series) -> dict[str, np.ndarray]:
         text = cell_texts(values)

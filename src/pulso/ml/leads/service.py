@@ -11,17 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from pulso.collect.imports.fields import normalise
 from pulso.errors import InvalidInputError
 from pulso.ml.leads import registry
 from pulso.ml.leads.evaluate import assign_grades
-from pulso.ml.leads.reasons import reasons
+from pulso.ml.leads.reasons import Reasons
 from pulso.ml.leads.train import TrainedLeadModel, TrainingResult, train_leads
+from pulso.store import bulk
 from pulso.store.models import Contact, LeadScore, ModelVersion
 from pulso.store.session import PulsoSession
 from pulso.store.types import utcnow
@@ -135,22 +137,36 @@ def score_tenant(session: PulsoSession, *, open_only: bool = False) -> ScoringRu
             frame[column] = None  # a column no contact has any more: every row is "missing"
     if frame.empty:
         return ScoringRun(version, 0, {})
-    features = model.builder.transform(frame)
-    probability = model.scorer.predict_proba(features)[:, 1]
-    explained = reasons(model.scorer.contributions(features), frame, model.builder)
+    probability, why = model.score_with_reasons(frame)
     grades = assign_grades(probability, model.grades)
-    now = utcnow()
-    session.add_all(
-        LeadScore(
-            tenant_id=session.tenant_id,
-            contact_id=int(contact_id),
-            model_version_id=version.id,
-            score=float(p),
-            reasons=[{**r, "direction": direction} for direction in ("raises", "lowers") for r in why[direction]],
-            scored_at=now,
-        )
-        for contact_id, p, why in zip(frame["contact_id"], probability, explained, strict=True)
-    )
-    session.flush()
+    rows = lead_score_rows(session, version, frame["contact_id"].tolist(), probability, why, utcnow())
+    write_lead_scores(session, rows)
     counts = {g: int(np.sum(grades == g)) for g in ("A", "B", "C")}
     return ScoringRun(version, len(frame), counts)
+
+
+def lead_score_rows(
+    session: PulsoSession,
+    version: ModelVersion,
+    contact_ids: Sequence[Any],
+    probability: np.ndarray,
+    why: Reasons,
+    scored_at: datetime,
+) -> list[dict[str, Any]]:
+    """One ``lead_scores`` row per lead (as dicts for :func:`write_lead_scores`)."""
+    return [
+        {
+            "tenant_id": session.tenant_id,
+            "contact_id": int(contact_id),
+            "model_version_id": version.id,
+            "score": p,
+            "reasons": stored,
+            "scored_at": scored_at,
+        }
+        for contact_id, p, stored in zip(contact_ids, probability.tolist(), why.stored(), strict=True)
+    ]
+
+
+def write_lead_scores(session: PulsoSession, rows: list[dict[str, Any]]) -> None:
+    """Append the rows in a few statements (PostgreSQL: COPY into a staging table; SQLite: one executemany)."""
+    bulk.insert_with_ids(session, cast(Table, LeadScore.__table__), rows)

@@ -124,9 +124,11 @@ def _parse(structure: dict[str, Any], group_of: np.ndarray) -> _Tree:
     position = {int(f): i for i, f in enumerate(features)}
     pairs: list[tuple[int, int, int, int]] = []
     terms: list[tuple[int, int, int, int, int]] = []  # group, leaf row, offset, stride, column
-    tables, values, full = [], [], []
+    tables: list[np.ndarray] = []
+    values: list[float] = []
+    full: list[int] = []
     offset = 0
-    for value, _count_, path in leaves:
+    for value, _leaf_count, path in leaves:
         order: list[int] = []
         low: dict[int, int] = {}
         high: dict[int, int] = {}
@@ -300,7 +302,7 @@ class CellExplainer:
             occupied = np.flatnonzero(seen)
             number = np.empty(tree.cells, dtype=np.int32)
             number[occupied] = np.arange(len(occupied), dtype=np.int32)
-            cell = np.take(number, key, out=np.empty(len(key), dtype=np.int32), mode="clip")
+            cell: np.ndarray = np.take(number, key, out=np.empty(len(key), dtype=np.int32), mode="clip")
         else:
             occupied, cell = np.unique(key, return_inverse=True)
         small = cell.astype(np.uint16) if len(occupied) <= 1 << 16 else cell.astype(np.int32)
@@ -320,8 +322,7 @@ class CellExplainer:
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
         run: Callable[..., Any] = pool.map if pool is not None else map
         try:
-            cells = list(run(lambda t: self._tree_cells(t, codes), range(len(self.trees))))
-            del codes
+            cells = list(run(self._tree_cells, range(len(self.trees)), [codes] * len(self.trees)))
             out = np.empty((n, 1 + len(self.groups)))
 
             def add_up(start: int) -> None:
