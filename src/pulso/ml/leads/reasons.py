@@ -107,6 +107,7 @@ class Reasons:
     builder: FeatureBuilder
     cells: dict[str, Cells | None] = field(default_factory=dict)
     _words: dict[int, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict, repr=False)
+    _texts: dict[tuple[int, str], np.ndarray] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.raises.columns)
@@ -133,7 +134,12 @@ class Reasons:
         for column in np.unique(columns[columns >= 0]).tolist():
             rows = np.flatnonzero(columns == column)
             vocabulary, codes = self.words(column)
-            out[rows] = vocabulary[rows if codes is None else codes[rows]] + suffix
+            if codes is None:
+                out[rows] = vocabulary[rows] + suffix
+                continue
+            if (column, effect) not in self._texts:  # one text per distinct value, shared by its rows
+                self._texts[column, effect] = vocabulary + suffix
+            out[rows] = self._texts[column, effect][codes[rows]]
         return out
 
     def row(self, i: int) -> dict[str, list[dict[str, Any]]]:

@@ -139,15 +139,15 @@ def score_tenant(session: PulsoSession, *, open_only: bool = False) -> ScoringRu
         return ScoringRun(version, 0, {})
     probability, why = model.score_with_reasons(frame)
     grades = assign_grades(probability, model.grades)
-    rows = lead_score_rows(session, version, frame["contact_id"].tolist(), probability, why, utcnow())
+    rows = lead_score_rows(session.tenant_id, version.id, frame["contact_id"].tolist(), probability, why, utcnow())
     write_lead_scores(session, rows)
     counts = {g: int(np.sum(grades == g)) for g in ("A", "B", "C")}
     return ScoringRun(version, len(frame), counts)
 
 
 def lead_score_rows(
-    session: PulsoSession,
-    version: ModelVersion,
+    tenant_id: int,
+    version_id: int,
     contact_ids: Sequence[Any],
     probability: np.ndarray,
     why: Reasons,
@@ -156,9 +156,9 @@ def lead_score_rows(
     """One ``lead_scores`` row per lead (as dicts for :func:`write_lead_scores`)."""
     return [
         {
-            "tenant_id": session.tenant_id,
+            "tenant_id": tenant_id,
             "contact_id": int(contact_id),
-            "model_version_id": version.id,
+            "model_version_id": version_id,
             "score": p,
             "reasons": stored,
             "scored_at": scored_at,

@@ -26,6 +26,7 @@ import numpy as np
 KEY_GROUP_CODES = 4096  # features share one row code while their bins combine into at most this many codes
 DENSE_CELLS = 1 << 24  # partitions up to this many cells find their occupied cells with a lookup table
 CHUNK_ROWS = 1 << 12  # rows summed together over all trees (the partial sums stay in the CPU cache)
+CHUNK_CELLS = 1 << 11  # cells whose leaf terms are gathered at once
 
 
 def supported(model: dict[str, Any]) -> bool:
@@ -40,7 +41,11 @@ def supported(model: dict[str, Any]) -> bool:
         if node["decision_type"] != "<=" or node.get("missing_type", "None") not in ("None", "NaN"):
             return False
         stack += [node["left_child"], node["right_child"]]
-    return True
+    return all(
+        len({f for f, *_rest in path}) <= MAX_PATH_FEATURES
+        for info in model["tree_info"]
+        for *_leaf, path in _leaves(info["tree_structure"])[0]
+    )
 
 
 def subset_weights(zero: np.ndarray) -> np.ndarray:
@@ -72,25 +77,21 @@ class _Tree:
     stride: np.ndarray  # per feature, its place value in the cell key
     radix: np.ndarray  # per feature, its number of bins (thresholds + 1)
     cells: int
-    values: np.ndarray  # per leaf with a path (or the single leaf)
+    # per feature, per bin: the bits it sets in the leaves' agreement masks, one byte per leaf, packed in words
+    agreement: list[np.ndarray]
+    values: np.ndarray  # per leaf
     full: np.ndarray  # per leaf, the agreement mask of a row that reaches it
-    # (leaf, feature) pairs in leaf order: the feature's row in the bins, the bins [low, low + width) that follow
-    # the path, the feature's bit in the leaf's agreement mask; and where each leaf's pairs start
-    pair_feature: np.ndarray
-    pair_low: np.ndarray
-    pair_width: np.ndarray
-    pair_bit: np.ndarray
-    leaf_starts: np.ndarray
-    # (leaf, output group) terms in group order: the leaf's row in the agreement matrix, where its table starts in
-    # ``weights``, how many groups its path has, the group's column in that table; and where each group starts
+    # (leaf, group) terms, in group order: the leaf, and where its table (the sum of the Shapley values of the
+    # group's features on the leaf's path, per agreement mask, times the leaf value) starts in ``weights``
     term_leaf: np.ndarray
     term_offset: np.ndarray
-    term_stride: np.ndarray
-    term_column: np.ndarray
     group_ids: np.ndarray
-    group_starts: np.ndarray
-    weights: np.ndarray  # per leaf: (2**d, groups on its path) Shapley values times the leaf value, flattened
+    group_bounds: list[tuple[int, int]]
+    weights: np.ndarray
     expected: float  # the mean output over the training rows (LightGBM's ExpectedValue)
+
+
+MAX_PATH_FEATURES = 8  # one byte of agreement bits per leaf; 2**8 table rows per leaf
 
 
 def _is_leaf(node: dict[str, Any]) -> bool:
@@ -101,34 +102,35 @@ def _count(node: dict[str, Any]) -> float:
     return float(node["leaf_count"] if _is_leaf(node) else node["internal_count"])
 
 
-def _parse(structure: dict[str, Any], group_of: np.ndarray) -> _Tree:
+def _leaves(structure: dict[str, Any]) -> tuple[list[tuple[float, float, int, list[Any]]], dict[int, set[float]]]:
+    """Each leaf's value, count, index and path (feature, threshold, went left, share of the node's rows), and
+    each feature's thresholds."""
     thresholds: dict[int, set[float]] = {}
-    leaves: list[tuple[float, float, list[tuple[int, float, bool, float]]]] = []
-    leaf_numbers: list[int] = []
+    leaves = []
     stack: list[tuple[dict[str, Any], list[tuple[int, float, bool, float]]]] = [(structure, [])]
     while stack:
         node, path = stack.pop()
         if _is_leaf(node):
-            leaves.append((float(node["leaf_value"]), float(node.get("leaf_count", 0)), path))
-            leaf_numbers.append(int(node.get("leaf_index", 0)))
+            count, index = float(node.get("leaf_count", 0)), int(node.get("leaf_index", 0))
+            leaves.append((float(node["leaf_value"]), count, index, path))
             continue
         feature, threshold, count = int(node["split_feature"]), float(node["threshold"]), _count(node)
         thresholds.setdefault(feature, set()).add(threshold)
         right, left = node["right_child"], node["left_child"]
         stack.append((right, [*path, (feature, threshold, False, _count(right) / count)]))
         stack.append((left, [*path, (feature, threshold, True, _count(left) / count)]))
+    return leaves, thresholds
+
+
+def _parse(structure: dict[str, Any], group_of: np.ndarray, groups: int) -> _Tree:
+    leaves, thresholds = _leaves(structure)
     features = np.array(sorted(thresholds), dtype=np.int64)
     sorted_thresholds = [np.array(sorted(thresholds[f])) for f in features]
     radix = np.array([len(t) + 1 for t in sorted_thresholds], dtype=np.int64)
     stride = np.cumprod(np.concatenate([[1], radix[:-1]])).astype(np.int64)
     position = {int(f): i for i, f in enumerate(features)}
-    pairs: list[tuple[int, int, int, int]] = []
-    terms: list[tuple[int, int, int, int, int]] = []  # group, leaf row, offset, stride, column
-    tables: list[np.ndarray] = []
-    values: list[float] = []
-    full: list[int] = []
-    offset = 0
-    for value, _leaf_count, path in leaves:
+    paths = []
+    for value, _count_of_leaf, _index, path in leaves:
         order: list[int] = []
         low: dict[int, int] = {}
         high: dict[int, int] = {}
@@ -144,52 +146,50 @@ def _parse(structure: dict[str, Any], group_of: np.ndarray) -> _Tree:
             else:
                 low[i] = max(low[i], k + 1)
             zero[i] *= share
-        if not order and leaves[1:]:
+        paths.append((value, order, low, high, zero))
+    words = (len(leaves) + 7) // 8
+    agreement = [np.zeros((r, words), dtype=np.uint64) for r in radix]
+    terms: dict[int, list[tuple[int, np.ndarray]]] = {}  # group -> (leaf, table)
+    for leaf, (value, order, low, high, zero) in enumerate(paths):
+        for bit, i in enumerate(order):
+            word = agreement[i].view(np.uint8).reshape(int(radix[i]), words * 8)
+            word[low[i] : high[i], leaf] |= np.uint8(1 << bit)
+        if not order:
             continue
-        row = len(values)
-        values.append(value)
-        full.append((1 << len(order)) - 1)
-        pairs += [(i, low[i], high[i] - low[i], bit) for bit, i in enumerate(order)]
         shapley = subset_weights(np.array([zero[i] for i in order])) * value
-        path_groups = [int(g) for g in dict.fromkeys(int(group_of[features[i]]) for i in order) if g >= 0]
-        table = np.zeros((len(shapley), len(path_groups)))
+        per_group: dict[int, np.ndarray] = {}
         for bit, i in enumerate(order):
             group = int(group_of[features[i]])
             if group >= 0:
-                table[:, path_groups.index(group)] += shapley[:, bit]
-        terms += [(g, row, offset, len(path_groups), j) for j, g in enumerate(path_groups)]
-        tables.append(table.ravel())
-        offset += table.size
+                per_group[group] = per_group.get(group, 0.0) + shapley[:, bit]
+        for group, table in per_group.items():
+            terms.setdefault(group, []).append((leaf, table))
+    ordered = [(group, leaf, table) for group in sorted(terms) for leaf, table in terms[group]]
+    sizes = [len(table) for _group, _leaf, table in ordered]
+    term_groups = np.array([group for group, _leaf, _table in ordered], dtype=np.intp)
+    group_ids, group_starts = np.unique(term_groups, return_index=True)
     if len(leaves) == 1:
         expected = leaves[0][0]
     else:
         expected, total = 0.0, float(structure["internal_count"])
-        for number in np.argsort(leaf_numbers):  # LightGBM's order, so the sum is the same to the last bit
-            expected += (leaves[number][1] / total) * leaves[number][0]
-    pair = np.array(pairs, dtype=np.int64).reshape(-1, 4)
-    leaf_of_pair = np.repeat(np.arange(len(values)), [int(m).bit_length() for m in full])
-    term = np.array(sorted(terms), dtype=np.int64).reshape(-1, 5)
-    group_ids, group_starts = np.unique(term[:, 0], return_index=True)
+        for value, count, _index, _path in sorted(leaves, key=lambda leaf: leaf[2]):  # LightGBM's order and sum
+            expected += (count / total) * value
     return _Tree(
         features=features,
         thresholds=sorted_thresholds,
         stride=stride,
         radix=radix,
         cells=int(np.prod(radix)) if len(radix) else 1,
-        values=np.array(values),
-        full=np.array(full, dtype=np.uint8),
-        pair_feature=pair[:, 0],
-        pair_low=pair[:, 1].astype(np.int16)[:, None],
-        pair_width=pair[:, 2].astype(np.uint16)[:, None],
-        pair_bit=pair[:, 3].astype(np.uint8)[:, None],
-        leaf_starts=np.searchsorted(leaf_of_pair, np.arange(len(values))),
-        term_leaf=term[:, 1],
-        term_offset=term[:, 2].astype(np.int32)[:, None],
-        term_stride=term[:, 3].astype(np.int32)[:, None],
-        term_column=term[:, 4].astype(np.int32)[:, None],
+        agreement=agreement,
+        values=np.array([value for value, *_rest in paths]),
+        full=np.array([(1 << len(order)) - 1 for _value, order, *_rest in paths], dtype=np.uint8),
+        term_leaf=np.array([leaf for _group, leaf, _table in ordered], dtype=np.intp),
+        term_offset=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp),
         group_ids=group_ids,
-        group_starts=group_starts,
-        weights=np.concatenate(tables) if tables else np.zeros(0),
+        group_bounds=list(
+            zip(group_starts.tolist(), [*group_starts.tolist()[1:], len(ordered)][: len(group_ids)], strict=True)
+        ),
+        weights=np.concatenate([table for _group, _leaf, table in ordered]) if ordered else np.zeros(0),
         expected=expected,
     )
 
@@ -203,7 +203,7 @@ class CellExplainer:
         group_of = np.full(self.n_features, -1, dtype=np.int64)
         for g, members in enumerate(self.groups):
             group_of[list(members)] = g
-        self.trees = [_parse(info["tree_structure"], group_of) for info in model["tree_info"]]
+        self.trees = [_parse(info["tree_structure"], group_of, len(self.groups)) for info in model["tree_info"]]
         self.expected_value = 0.0
         for tree in self.trees:
             self.expected_value += tree.expected
@@ -269,21 +269,24 @@ class CellExplainer:
     def cell_table(self, t: int, keys: np.ndarray) -> np.ndarray:
         """Tree ``t``'s output (column 0) and TreeSHAP value per group (columns 1...) for the given cell keys."""
         tree = self.trees[t]
-        table = np.zeros((len(keys), 1 + len(self.groups)))
-        if len(tree.features) == 0:
-            table[:, 0] = tree.values[0]
-            return table
-        bins = ((keys[None, :] // tree.stride[:, None]) % tree.radix[:, None]).astype(np.int16)
-        offset = bins[tree.pair_feature] - tree.pair_low  # in [0, width) when the row follows the path there
-        follows = np.less(offset.view(np.uint16), tree.pair_width).view(np.uint8)
-        agree = np.add.reduceat(follows << tree.pair_bit, tree.leaf_starts, axis=0, dtype=np.uint8)
-        table[:, 0] = tree.values[np.argmax(agree == tree.full[:, None], axis=0)]
-        if len(tree.group_ids):
-            index = agree[tree.term_leaf].astype(np.int32) * tree.term_stride
-            index += tree.term_offset + tree.term_column
-            pushes = np.add.reduceat(tree.weights[index], tree.group_starts, axis=0)
-            table[:, 1 + tree.group_ids] = pushes.T
-        return table
+        out = np.zeros((len(keys), 1 + len(self.groups)))
+        words = tree.agreement[0].shape[1] if tree.agreement else 1
+        columns = 1 + tree.group_ids
+        for start in range(0, len(keys), CHUNK_CELLS):
+            part = keys[start : start + CHUNK_CELLS]
+            agree = np.zeros((len(part), words), dtype=np.uint64)
+            for i, lookup in enumerate(tree.agreement):
+                agree |= lookup[(part // tree.stride[i]) % tree.radix[i]]
+            masks = agree.view(np.uint8)[:, : len(tree.values)]
+            rows = slice(start, start + len(part))
+            out[rows, 0] = tree.values[np.argmax(masks == tree.full, axis=1)]  # the leaf the cell reaches
+            if len(columns):
+                leaf_masks = np.ascontiguousarray(masks.T)  # (leaves, cells): terms below are rows
+                pushes = tree.weights[leaf_masks[tree.term_leaf] + tree.term_offset[:, None]]
+                block = out[rows]
+                for column, (first, last) in zip(columns.tolist(), tree.group_bounds, strict=True):
+                    block[:, column] = pushes[first:last].sum(axis=0)
+        return out
 
     def _tree_cells(self, t: int, codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Each row's cell number in tree ``t`` and the table of the occupied cells."""
