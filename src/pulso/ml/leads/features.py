@@ -58,6 +58,16 @@ class Cells:
     values: pd.Series
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """One column's features: their names, their values (features, distinct values) and per row the position of
+    its value (None: the values are per row)."""
+
+    features: list[str]
+    values: np.ndarray
+    codes: np.ndarray | None
+
+
 def distinct_cells(values: pd.Series) -> Cells | None:
     """The column as :class:`Cells`, or None when values that compare equal might read differently (an object
     column mixing ``True`` and ``1``) or there is nothing to gain (dates)."""
@@ -179,22 +189,30 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def transform(self, frame: pd.DataFrame, cells: dict[str, Cells | None] | None = None) -> pd.DataFrame:
         """The model matrix of ``frame``; ``cells`` (from :meth:`cells`) saves finding the distinct values again."""
+        out = np.empty((len(frame), len(self.feature_names_)), order="F")  # one contiguous block per feature
+        position = {name: i for i, name in enumerate(self.feature_names_)}
+        for column in self.encode(frame, cells):
+            for feature, values in zip(column.features, column.values, strict=True):
+                if column.codes is None:
+                    out[:, position[feature]] = values
+                else:
+                    np.take(values, column.codes, out=out[:, position[feature]], mode="clip")
+        return pd.DataFrame(out, index=frame.index, columns=self.feature_names_, copy=False)
+
+    def encode(self, frame: pd.DataFrame, cells: dict[str, Cells | None] | None = None) -> list[Encoded]:
+        """Each column's features, worked out once per distinct value where the column has :class:`Cells`."""
         check_is_fitted(self, "columns_")
         missing = [plan.name for plan in self.columns_ if plan.name not in frame.columns]
         if missing:
             raise InvalidInputError(f"features: the frame lacks column(s) {', '.join(missing)}")
         cells = cells if cells is not None else self.cells(frame)
-        out = np.empty((len(frame), len(self.feature_names_)), order="F")  # one contiguous block per feature
-        position = {name: i for i, name in enumerate(self.feature_names_)}
+        out = []
         for plan in self.columns_:
             found = cells.get(plan.name)
-            if found is None:
-                for feature, encoded in self._encode(plan, frame[plan.name]).items():
-                    out[:, position[feature]] = encoded
-            else:
-                for feature, encoded in self._encode(plan, found.values).items():
-                    np.take(encoded, found.codes, out=out[:, position[feature]], mode="clip")
-        return pd.DataFrame(out, index=frame.index, columns=self.feature_names_, copy=False)
+            encoded = self._encode(plan, frame[plan.name] if found is None else found.values)
+            values = np.array([np.asarray(v, dtype=float) for v in encoded.values()]).reshape(len(encoded), -1)
+            out.append(Encoded(list(encoded), values, None if found is None else found.codes))
+        return out
 
     def cells(self, frame: pd.DataFrame) -> dict[str, Cells | None]:
         """The distinct values of each column the features use (None: encoded cell by cell)."""

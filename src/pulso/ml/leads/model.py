@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from pulso.errors import InvalidInputError
 from pulso.ml.leads import treeshap
+from pulso.ml.leads.features import Encoded
 
 CANDIDATES = ("logistic", "lightgbm")
 LIGHTGBM_DEFAULTS: dict[str, Any] = {
@@ -151,6 +152,21 @@ class LeadScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+    def predict_encoded_with_contributions(
+        self, columns: Sequence[Encoded], rows: int, groups: Sequence[Sequence[str]]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`predict_with_contributions` from the features of each column's distinct values
+        (:meth:`pulso.ml.leads.features.FeatureBuilder.encode`), without the matrix of all rows; None when the
+        model has no cell explainer (then build the matrix)."""
+        check_is_fitted(self, "estimator_")
+        index = {name: i for i, name in enumerate(self.feature_names_in_)}
+        explainer = self._explainer(tuple(tuple(index[name] for name in group) for group in groups))
+        if explainer is None:
+            return None
+        parts = [([index[f] for f in column.features], column.values, column.codes) for column in columns]
+        raw, pushes = explainer.explain_codes(explainer.part_codes(parts, rows))
+        return self._calibrated(_sigmoid(raw)), pushes
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """Each feature's push on the raw log-odds of each row (TreeSHAP for LightGBM; coef x z for the regression).

@@ -45,9 +45,11 @@ class TrainedLeadModel:
         """Each row's probability and reasons, as :meth:`score` and :func:`pulso.ml.leads.reasons.reasons` give
         them, with one pass over the trees and each column's distinct values read once."""
         cells = self.builder.cells(frame)
-        features = self.builder.transform(frame, cells)
-        columns, groups = column_groups(self.builder, list(features.columns))
-        probability, pushes = self.scorer.predict_with_contributions(features, groups)
+        columns, groups = column_groups(self.builder, self.builder.feature_names_)
+        found = self.scorer.predict_encoded_with_contributions(self.builder.encode(frame, cells), len(frame), groups)
+        if found is None:  # no cell explainer (the regression): from the matrix
+            found = self.scorer.predict_with_contributions(self.builder.transform(frame, cells), groups)
+        probability, pushes = found
         return probability, explain(pushes, columns, frame, self.builder, top, cells)
 
 

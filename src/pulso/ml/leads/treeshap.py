@@ -229,6 +229,7 @@ class CellExplainer:
             self.key_groups[-1].append(feature)
             codes *= radix
         self.key_codes = [int(np.prod([len(self.thresholds[f]) + 1 for f in g])) for g in self.key_groups]
+        self.key_group_of = {f: g for g, members in enumerate(self.key_groups) for f in members}
 
     def _tree_luts(self, tree: _Tree) -> list[tuple[int, np.ndarray]]:
         """Per key group the tree uses: row code -> that group's part of the tree's cell key."""
@@ -250,20 +251,33 @@ class CellExplainer:
 
     def row_codes(self, X: np.ndarray) -> list[np.ndarray]:
         """Per key group each row's code: its features' bins among all the model's thresholds, in mixed radix."""
-        out = []
-        for members in self.key_groups:
-            code = np.zeros(len(X), dtype=np.intp)
-            for feature in members:
-                values = self.thresholds[feature]
-                column = X[:, feature]
-                if len(values) == 1:
-                    bins = np.greater(column, values[0]).astype(np.intp)
+        return self.part_codes([(range(X.shape[1]), X.T, None)], len(X))
+
+    def part_codes(
+        self, parts: Sequence[tuple[Sequence[int], np.ndarray, np.ndarray | None]], n: int
+    ) -> list[np.ndarray]:
+        """:meth:`row_codes` from the features in parts: per part its features, their values (features, k) and
+        per row the position among the k (None: k is the rows). A column's features can then be binned once per
+        distinct value of the column."""
+        out = [np.zeros(n, dtype=np.intp) for _ in self.key_groups]
+        scratch = np.empty(n, dtype=np.intp)
+        for features, values, rows in parts:
+            per_group: dict[int, np.ndarray] = {}
+            for feature, column in zip(features, values, strict=True):
+                if feature not in self.thresholds:
+                    continue  # no tree splits on it
+                thresholds = self.thresholds[feature]
+                if len(thresholds) == 1:
+                    bins = np.greater(column, thresholds[0]).astype(np.intp)
                 else:
-                    bins = np.searchsorted(values, column, side="left")
-                if self.key_stride[feature] != 1:
-                    bins *= self.key_stride[feature]
-                code += bins
-            out.append(code)
+                    bins = np.searchsorted(thresholds, column, side="left")
+                group = self.key_group_of[feature]
+                per_group[group] = per_group.get(group, 0) + bins * self.key_stride[feature]
+            for group, code in per_group.items():
+                if rows is None:
+                    out[group] += code
+                else:
+                    out[group] += np.take(code, rows, out=scratch, mode="clip")
         return out
 
     def cell_table(self, t: int, keys: np.ndarray) -> np.ndarray:
@@ -303,13 +317,13 @@ class CellExplainer:
             seen = np.zeros(tree.cells, dtype=bool)
             seen[key] = True
             occupied = np.flatnonzero(seen)
-            number = np.empty(tree.cells, dtype=np.int32)
-            number[occupied] = np.arange(len(occupied), dtype=np.int32)
-            cell: np.ndarray = np.take(number, key, out=np.empty(len(key), dtype=np.int32), mode="clip")
+            small = np.uint16 if len(occupied) <= 1 << 16 else np.int32
+            number = np.empty(tree.cells, dtype=small)
+            number[occupied] = np.arange(len(occupied), dtype=small)
+            cell: np.ndarray = np.take(number, key, out=np.empty(len(key), dtype=small), mode="clip")
         else:
             occupied, cell = np.unique(key, return_inverse=True)
-        small = cell.astype(np.uint16) if len(occupied) <= 1 << 16 else cell.astype(np.int32)
-        return small, self.cell_table(t, occupied.astype(np.int64))
+        return cell, self.cell_table(t, occupied.astype(np.int64))
 
     def explain(self, X: np.ndarray, threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
         """Raw score (n,) and per-group contributions (n, groups) of the rows of a finite float matrix.
@@ -317,9 +331,12 @@ class CellExplainer:
         Rows are visited sorted by their codes, so that neighbours tend to share cells and the lookups stay in
         the CPU cache; the results come back in the given order.
         """
-        n = len(X)
-        codes = self.row_codes(X)
-        order = np.lexsort(codes[::-1]) if n > CHUNK_ROWS else None
+        return self.explain_codes(self.row_codes(X), threads)
+
+    def explain_codes(self, codes: list[np.ndarray], threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`explain` from the rows' codes (:meth:`row_codes` or :meth:`part_codes`)."""
+        n = len(codes[0])
+        order = _visiting_order(codes, self.key_codes) if n > CHUNK_ROWS else None
         if order is not None:
             codes = [code[order] for code in codes]
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
@@ -344,3 +361,16 @@ class CellExplainer:
         if order is not None:
             out[order] = out.copy()
         return out[:, 0], out[:, 1:]
+
+
+def _visiting_order(codes: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    """The rows sorted by their first key groups' codes (as many as one 63-bit number holds)."""
+    combined = np.zeros(len(codes[0]), dtype=np.int64)
+    room = 1
+    for code, size in zip(codes, sizes, strict=True):
+        if room * size >= 1 << 62:
+            break
+        combined *= size
+        combined += code
+        room *= size
+    return np.argsort(combined, kind="stable")
