@@ -25,7 +25,7 @@ import numpy as np
 
 KEY_GROUP_CODES = 4096  # features share one row code while their bins combine into at most this many codes
 DENSE_CELLS = 1 << 24  # partitions up to this many cells find their occupied cells with a lookup table
-CHUNK_ROWS = 1 << 12  # rows summed together over all trees (the partial sums stay in the CPU cache)
+CHUNK_ROWS = 1 << 15  # rows summed together over all trees (the partial sums stay in the CPU cache)
 CHUNK_CELLS = 1 << 11  # cells whose leaf terms are gathered at once
 
 
@@ -246,7 +246,7 @@ class CellExplainer:
                 global_bin = (code // self.key_stride[feature]) % (len(self.thresholds[feature]) + 1)
                 places = np.searchsorted(self.thresholds[feature], tree.thresholds[i])  # tree's in the global list
                 lut += np.searchsorted(places, global_bin, side="left") * tree.stride[i]
-            parts.append((g, lut))
+            parts.append((g, lut.astype(np.int32) if tree.cells < 1 << 31 else lut))
         return parts
 
     def row_codes(self, X: np.ndarray) -> list[np.ndarray]:
