@@ -202,7 +202,6 @@ def configure(**env: str) -> None:
 def write(store: str, rows: list[dict[str, Any]], orm_sample: int) -> None:
     """Append the rows into a fresh ``store`` database; the ORM's add_all on a sample for comparison."""
     from sqlalchemy import Table, delete
-    from sqlalchemy import text as sql
 
     from pulso.ml.leads.service import write_lead_scores
     from pulso.store import bulk, migrate, platform_session, tenant_session
@@ -232,8 +231,6 @@ def write(store: str, rows: list[dict[str, Any]], orm_sample: int) -> None:
     print(f"# {store}: {len(rows):,} lead_scores rows appended in {seconds:.1f} s ({cpu:.1f} s CPU in Python)")
     with tenant_session(tenant_id) as session:
         session.execute(delete(LeadScore))
-        if store == "postgres":
-            session.execute(sql("SELECT 1"))
 
     def orm_write() -> None:
         with tenant_session(tenant_id) as session:

@@ -201,3 +201,21 @@ def test_scorer_contributions_come_from_the_cell_explainer_and_are_not_pickled(b
     per_column = column_contributions(values, builder)
     again = explain(per_column.to_numpy(), list(per_column.columns), train, builder)
     assert len(again) == len(train) and again.to_list() == reasons(values, train, builder)
+
+
+def test_paths_longer_than_the_tables_allow_fall_back_to_lightgbm() -> None:
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(1000, 12)), columns=[f"x{i}" for i in range(12)])
+    y = (X.sum(axis=1) + rng.normal(size=1000) > 0).astype(int).to_numpy()
+    deep = {"max_depth": 14, "num_leaves": 200, "min_child_samples": 2, "n_estimators": 2, "colsample_bytree": 1.0}
+    scorer = LeadScorer(candidates=("lightgbm",), n_calibration_folds=2, lightgbm_params=deep).fit(X, y, X, y)
+    model = scorer.estimator_.booster_.dump_model()
+    longest = max(
+        len({f for f, *_ in path})
+        for info in model["tree_info"]
+        for *_, path in treeshap._leaves(info["tree_structure"])[0]
+    )
+    assert longest > treeshap.MAX_PATH_FEATURES and not treeshap.supported(model)
+    assert scorer._explainer(((0,),)) is None
+    expected = scorer.estimator_.booster_.predict(X.to_numpy(), pred_contrib=True)
+    assert np.array_equal(scorer.contributions(X).to_numpy(), expected)

@@ -49,23 +49,25 @@ def supported(model: dict[str, Any]) -> bool:
 
 
 def subset_weights(zero: np.ndarray) -> np.ndarray:
-    """A leaf's Shapley value of each of its path's d features, per unit of leaf value, for every subset A of the
-    features the row agrees with (bit k set: the row goes the path's way at all of feature k's nodes). With z the
-    shares of training rows going the path's way: ``(1[k in A] - z_k) * sum over S within A-{k} of
-    |S|!(d-|S|-1)!/d! * prod over j outside S and k of z_j``. Shape (2**d, d)."""
-    d = len(zero)
-    masks = np.arange(1 << d)
-    bits = (masks[:, None] >> np.arange(d)) & 1
-    sizes = bits.sum(axis=1)
+    """Leaves' Shapley values of each of their path's d features, per unit of leaf value, for every subset A of
+    the features the row agrees with (bit k set: the row goes the path's way at all of feature k's nodes). With z
+    the shares of training rows going the path's way: ``(1[k in A] - z_k) * sum over S within A-{k} of
+    |S|!(d-|S|-1)!/d! * prod over j outside S and k of z_j``. ``zero`` is (leaves, d) or one leaf's (d,); the
+    result (leaves, 2**d, d) or (2**d, d)."""
+    batch = np.atleast_2d(np.asarray(zero, dtype=float))
+    leaves, d = batch.shape
+    bits = (np.arange(1 << d)[:, None] >> np.arange(d)) & 1  # (2**d, d)
     weight = np.array([factorial(s) * factorial(d - s - 1) / factorial(d) if s < d else 0.0 for s in range(d + 1)])
-    within = ((masks[:, None] & ~masks[None, :]) == 0).astype(float)  # within[S, A]: S is a subset of A
-    out = np.empty((1 << d, d))
+    out = np.empty((leaves, 1 << d, d))
     for k in range(d):
-        outside = np.where(bits == 0, zero[None, :], 1.0)
-        outside[:, k] = 1.0
-        g = np.where(bits[:, k] == 0, weight[sizes] * outside.prod(axis=1), 0.0)
-        out[:, k] = (bits[:, k] - zero[k]) * (g @ within)
-    return out
+        outside = np.where(bits == 0, batch[:, None, :], 1.0)  # z_j for each j outside S
+        outside[:, :, k] = 1.0
+        g = np.where(bits[:, k] == 0, weight[bits.sum(axis=1)] * outside.prod(axis=2), 0.0)  # S must leave out k
+        for j in range(d):  # sum over the subsets S of each A (the zeta transform, one bit at a time)
+            halves = g.reshape(leaves, 1 << (d - j - 1), 2, 1 << j)
+            halves[:, :, 1, :] += halves[:, :, 0, :]
+        out[:, :, k] = (bits[:, k] - batch[:, k : k + 1]) * g
+    return out if np.ndim(zero) == 2 else out[0]
 
 
 @dataclass
@@ -150,13 +152,21 @@ def _parse(structure: dict[str, Any], group_of: np.ndarray, groups: int) -> _Tre
     words = (len(leaves) + 7) // 8
     agreement = [np.zeros((r, words), dtype=np.uint64) for r in radix]
     terms: dict[int, list[tuple[int, np.ndarray]]] = {}  # group -> (leaf, table)
-    for leaf, (value, order, low, high, zero) in enumerate(paths):
+    by_depth: dict[int, list[int]] = {}
+    for leaf, (_value, order, _low, _high, _zero) in enumerate(paths):
+        by_depth.setdefault(len(order), []).append(leaf)
+    shapleys: dict[int, np.ndarray] = {}
+    for d, members in by_depth.items():
+        if d:
+            batch = subset_weights(np.array([[paths[m][4][i] for i in paths[m][1]] for m in members]))
+            shapleys.update(zip(members, batch, strict=True))
+    for leaf, (value, order, low, high, _zero) in enumerate(paths):
         for bit, i in enumerate(order):
             word = agreement[i].view(np.uint8).reshape(int(radix[i]), words * 8)
             word[low[i] : high[i], leaf] |= np.uint8(1 << bit)
         if not order:
             continue
-        shapley = subset_weights(np.array([zero[i] for i in order])) * value
+        shapley = shapleys[leaf] * value
         per_group: dict[int, np.ndarray] = {}
         for bit, i in enumerate(order):
             group = int(group_of[features[i]])
