@@ -14,6 +14,7 @@ a million leads have a few thousand distinct values per column.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,8 +218,15 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def cells(self, frame: pd.DataFrame) -> dict[str, Cells | None]:
         """The distinct values of each column the features use (None: encoded cell by cell)."""
         check_is_fitted(self, "columns_")
-        usable = [p for p in self.columns_ if p.kind != "date" and p.name in frame.columns]
-        return {plan.name: distinct_cells(frame[plan.name]) if plan in usable else None for plan in self.columns_}
+        usable = [p.name for p in self.columns_ if p.kind != "date" and p.name in frame.columns]
+
+        def of(name: str) -> Cells | None:
+            column: pd.Series = frame[name]
+            return distinct_cells(column)
+
+        with ThreadPoolExecutor(2) as pool:  # Arrow's hashing lets go of the GIL
+            found = dict(zip(usable, pool.map(of, usable), strict=True))
+        return {plan.name: found.get(plan.name) for plan in self.columns_}
 
     def _encode(self, plan: ColumnPlan, values: pd.Series) -> dict[str, np.ndarray]:
         text = cell_texts(values)
