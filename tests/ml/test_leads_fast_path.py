@@ -150,9 +150,11 @@ def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
     return [node, *_nodes(node["left_child"]), *_nodes(node["right_child"])]
 
 
+@pytest.mark.parametrize("chunk_rows", [treeshap.CHUNK_ROWS, 64])  # 64: rows sorted, many chunks, threads
 def test_cell_explainer_gives_lightgbm_contributions_and_the_same_raw_scores(
-    booster_and_rows: tuple[lgb.Booster, np.ndarray],
+    booster_and_rows: tuple[lgb.Booster, np.ndarray], chunk_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(treeshap, "CHUNK_ROWS", chunk_rows)
     booster, X = booster_and_rows
     groups = [[0], [1, 2], [3], [4]]
     model = booster.dump_model()

@@ -226,7 +226,8 @@ def _array(X: pd.DataFrame, names: np.ndarray) -> np.ndarray:
 def _sigmoid(raw: np.ndarray) -> np.ndarray:
     """LightGBM's probability of a raw score, with the C library's exp as LightGBM calls it (numpy's own
     vectorised exp differs in the last bit for about one value in twenty)."""
-    return np.fromiter((1.0 / (1.0 + math.exp(-r)) for r in raw.tolist()), dtype=float, count=len(raw))
+    exp = np.fromiter(map(math.exp, (-raw).tolist()), dtype=float, count=len(raw))
+    return np.asarray(1.0 / (1.0 + exp))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

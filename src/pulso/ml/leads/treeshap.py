@@ -318,7 +318,7 @@ class CellExplainer:
         n = len(codes[0]) if codes else 0
         if not parts:
             return np.zeros(n, dtype=np.int32), self.cell_table(t, np.zeros(1, dtype=np.int64))
-        key = np.take(parts[0][1], codes[parts[0][0]])
+        key = np.take(parts[0][1], codes[parts[0][0]], mode="clip")
         scratch = np.empty_like(key)
         for g, lut in parts[1:]:
             np.take(lut, codes[g], out=scratch, mode="clip")  # "clip": no bounds check (codes are in range)
@@ -357,19 +357,20 @@ class CellExplainer:
 
             def add_up(start: int) -> None:
                 stop = min(start + CHUNK_ROWS, n)
-                part = out[start:stop]
-                part[:] = 0.0
+                part = np.zeros((stop - start, out.shape[1]))
                 scratch = np.empty_like(part)
                 for cell, table in cells:  # in tree order: the raw score is summed as LightGBM sums it
                     np.take(table, cell[start:stop], axis=0, out=scratch, mode="clip")
                     part += scratch
+                if order is None:
+                    out[start:stop] = part
+                else:
+                    out[order[start:stop]] = part  # back in the given order
 
             list(run(add_up, range(0, n, CHUNK_ROWS)))
         finally:
             if pool is not None:
                 pool.shutdown()
-        if order is not None:
-            out[order] = out.copy()
         return out[:, 0], out[:, 1:]
 
 
