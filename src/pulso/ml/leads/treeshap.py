@@ -8,13 +8,20 @@ result is LightGBM's ``pred_contrib=True`` summed over groups of features (equal
 same terms added in another order) and its raw score (the trees' outputs added in LightGBM's order, so equal bit
 for bit); LightGBM itself needs about a millisecond per row for the contributions of 200 trees of depth 6.
 
+Per row, the work is a handful of table lookups per tree: the row's code in each group of features (its values'
+bins among all the model's thresholds), the tree's cell key from those codes, the cell's number among the occupied
+ones, and the cell's row of values, added up over the trees in cache-sized chunks of rows visited in sorted order.
+Per occupied cell: one byte of agreement bits per leaf (which of the leaf path's features the cell goes the
+path's way on), and the leaf's table entry for that subset.
+
 Supported: numerical ``<=`` splits on finite values, which is what
 :class:`pulso.ml.leads.features.FeatureBuilder` produces; :func:`supported` says no to categorical splits, linear
-trees and zero-as-missing, and callers then use LightGBM.
+trees, zero-as-missing and paths with more than 8 distinct features, and callers then use LightGBM.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +33,7 @@ import numpy as np
 KEY_GROUP_CODES = 4096  # features share one row code while their bins combine into at most this many codes
 DENSE_CELLS = 1 << 24  # partitions up to this many cells find their occupied cells with a lookup table
 CHUNK_ROWS = 1 << 15  # rows summed together over all trees (the partial sums stay in the CPU cache)
+THREADS = min(4, os.cpu_count() or 1)  # numpy lets go of the GIL in the lookups and sums
 CHUNK_CELLS = 1 << 11  # cells whose leaf terms are gathered at once
 
 
@@ -335,7 +343,7 @@ class CellExplainer:
             occupied, cell = np.unique(key, return_inverse=True)
         return cell, self.cell_table(t, occupied.astype(np.int64))
 
-    def explain(self, X: np.ndarray, threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    def explain(self, X: np.ndarray, threads: int = THREADS) -> tuple[np.ndarray, np.ndarray]:
         """Raw score (n,) and per-group contributions (n, groups) of the rows of a finite float matrix.
 
         Rows are visited sorted by their codes, so that neighbours tend to share cells and the lookups stay in
@@ -343,7 +351,7 @@ class CellExplainer:
         """
         return self.explain_codes(self.row_codes(X), threads)
 
-    def explain_codes(self, codes: list[np.ndarray], threads: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    def explain_codes(self, codes: list[np.ndarray], threads: int = THREADS) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`explain` from the rows' codes (:meth:`row_codes` or :meth:`part_codes`)."""
         n = len(codes[0])
         order = _visiting_order(codes, self.key_codes) if n > CHUNK_ROWS else None
