@@ -141,8 +141,13 @@ class Reasons:
         columns = chosen.columns[:, slot]
         out = np.full(len(columns), None, dtype=object)
         suffix = f" ({effect})"
-        for column in np.unique(columns[columns >= 0]).tolist():
-            rows = np.flatnonzero(columns == column)
+        narrow = columns.astype(np.int16) if len(self.columns) < 1 << 15 else columns
+        order = np.argsort(narrow, kind="stable")  # rows grouped by column (a radix sort for int16)
+        bounds = np.searchsorted(columns[order], np.arange(len(self.columns) + 1))
+        for column in range(len(self.columns)):
+            rows = order[bounds[column] : bounds[column + 1]]
+            if not len(rows):
+                continue
             vocabulary, codes = self.words(column)
             if codes is None:
                 out[rows] = vocabulary[rows] + suffix
