@@ -117,6 +117,8 @@ def test_reasons_of_a_model_match_the_row_by_row_loop(builder: FeatureBuilder) -
     assert [why.row(i) for i in range(len(frame))] == expected
     stored = why.stored()
     assert stored[0] == [{**r, "direction": d} for d in ("raises", "lowers") for r in expected[0][d]]
+    nothing, none = model.score_with_reasons(frame.iloc[:0])
+    assert len(nothing) == 0 and none.to_list() == [] and none.stored() == []
 
 
 @pytest.fixture(scope="module")

@@ -129,6 +129,8 @@ class LeadScorer(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return np.column_stack([1 - calibrated, calibrated])
 
     def _calibrated(self, raw: np.ndarray) -> np.ndarray:
+        if len(raw) == 0:
+            return np.zeros(0)
         if self.calibration_ == "isotonic":
             return np.asarray(self.calibrator_.predict(raw), dtype=float)
         return np.asarray(self.calibrator_.predict_proba(_logit(raw)[:, None])[:, 1], dtype=float)
