@@ -15,7 +15,7 @@ import pytest
 from pulso.ml.leads import treeshap
 from pulso.ml.leads.features import FeatureBuilder
 from pulso.ml.leads.model import LeadScorer, _sigmoid
-from pulso.ml.leads.reasons import column_contributions, describe, explain, reasons
+from pulso.ml.leads.reasons import choose, column_contributions, describe, explain, reasons
 from pulso.ml.leads.train import TrainedLeadModel
 from tests.ml.synthetic import leads
 
@@ -95,6 +95,9 @@ def test_reasons_match_the_row_by_row_loop_with_ties_zeros_and_gaps(builder: Fea
     contributions["(baseline)"] = -1.0
     for top in (1, 3, 10):
         assert reasons(contributions, frame, builder, top) == reference_reasons(contributions, frame, builder, top)
+    per_column = column_contributions(contributions, builder).to_numpy()
+    for whole, chunked in zip(choose(per_column, 3), choose(per_column, 3, chunk=7), strict=True):
+        assert np.array_equal(whole.columns, chunked.columns) and np.array_equal(whole.pushes, chunked.pushes)
     texts = " ".join(r["text"] for row in reasons(contributions, frame, builder, 10) for d in row.values() for r in d)
     for words in ("(rare) (", "is missing (", "is typical: ", "is high: ", "Mixed = true (", "Mixed = 1 (", "= x ("):
         assert words in texts

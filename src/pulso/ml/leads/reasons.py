@@ -13,6 +13,7 @@ when read (:class:`Reasons`), so a million leads are explained in about a second
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +81,8 @@ def choose(pushes: np.ndarray, top: int, chunk: int = 1 << 16) -> tuple[Chosen, 
     pushes = np.asarray(pushes, dtype=float)
     raises = Chosen(np.full((len(pushes), top), -1, dtype=np.int32), np.zeros((len(pushes), top)))
     lowers = Chosen(np.full((len(pushes), top), -1, dtype=np.int32), np.zeros((len(pushes), top)))
-    for start in range(0, len(pushes), chunk):
+
+    def one(start: int) -> None:
         part = pushes[start : start + chunk]
         up = part > 0
         score = np.abs(part)
@@ -90,6 +92,9 @@ def choose(pushes: np.ndarray, top: int, chunk: int = 1 << 16) -> tuple[Chosen, 
         score[np.isnan(score)] = -1.0
         score[up | (part == 0)] = -np.inf
         _strongest(score, part, lowers, start)
+
+    with ThreadPoolExecutor(2) as pool:  # numpy lets go of the GIL; the chunks write their own rows
+        list(pool.map(one, range(0, len(pushes), chunk)))
     return raises, lowers
 
 
