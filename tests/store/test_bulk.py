@@ -95,3 +95,18 @@ def test_timestamps_stay_utc_through_the_stage(any_settings: Settings) -> None:
     with tenant_session(a) as session:
         stored = session.scalars(select(RawEvent)).one()
     assert stored.received_at == moment and stored.payload == {"x": 1}
+
+
+def test_append_adds_new_rows_and_refuses_another_tenants(any_settings: Settings) -> None:
+    a, b = _tenants()
+    rows = [{"tenant_id": a, "name": f"P{n}", "attributes": {"n": n, "tags": ["é"]}} for n in range(30)]
+    with tenant_session(a) as session:
+        bulk.append(session, CONTACTS, rows)
+        bulk.append(session, CONTACTS, rows[:5])  # appended again: new rows with new ids
+    with tenant_session(a) as session:
+        stored = session.scalars(select(Contact).order_by(Contact.id)).all()
+    assert [c.name for c in stored] == [f"P{n}" for n in range(30)] + [f"P{n}" for n in range(5)]
+    assert len({c.id for c in stored}) == 35 and stored[7].attributes == {"n": 7, "tags": ["é"]}
+    assert all(c.lifecycle_stage == "visitor" and c.created_at is not None for c in stored)  # Python defaults
+    with pytest.raises(CrossTenantWriteError), tenant_session(a) as session:
+        bulk.append(session, CONTACTS, [{"tenant_id": b, "name": "Intruder"}])

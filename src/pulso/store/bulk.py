@@ -166,6 +166,23 @@ def upsert(
     return []
 
 
+def append(session: PulsoSession, table: Table, rows: Sequence[Row]) -> None:
+    """Insert ``rows`` as new rows (ids from the table's sequence; no conflict expected), reading nothing back:
+    for append-only tables such as score histories."""
+    if not rows:
+        return
+    _checked(session, rows)
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(sqlite.insert(table), list(rows))
+        return
+    rows = _with_defaults(table, list(rows))
+    columns = list(rows[0])
+    driver = _driver(session)
+    stage = _stage(driver, table, columns, rows)
+    column_list = ", ".join(columns)
+    driver.execute(f"INSERT INTO {table.name} ({column_list}) SELECT {column_list} FROM {stage}")
+
+
 def insert_with_ids(session: PulsoSession, table: Table, rows: Sequence[Row]) -> list[int]:
     """Insert ``rows`` (no conflict expected) and return their new ids, in the order given."""
     if not rows:

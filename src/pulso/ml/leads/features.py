@@ -5,11 +5,16 @@ columns are booleans, columns whose filled cells almost all parse as numbers are
 their age, hour and weekday, the rest are categorical with rare levels grouped into ``(other)``. Numeric columns
 with gaps get a ``is missing`` indicator and the training median; categorical gaps are the level ``(missing)``.
 Columns that are empty, constant or look like identifiers are dropped, and the reason kept in ``dropped_``.
+
+Every step from a cell to its features (and to its words in :mod:`pulso.ml.leads.reasons`) looks at that cell
+alone, so a column is encoded once per distinct value and the result spread to the rows (:func:`distinct_cells`):
+a million leads have a few thousand distinct values per column.
 """
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +44,43 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+# object columns whose equal values (as a hash table sees them: 1 == 1.0) always read the same; True == 1 does not
+SAFE_KINDS = {"string", "empty", "integer", "floating", "mixed-integer-float", "boolean"}
+
+
+@dataclass(frozen=True)
+class Cells:
+    """A column's distinct values (rows of the column, so of its dtype; a gap is one of them) and per row the
+    position of its value among them."""
+
+    codes: np.ndarray
+    values: pd.Series
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One column's features: their names, their values (features, distinct values) and per row the position of
+    its value (None: the values are per row)."""
+
+    features: list[str]
+    values: np.ndarray
+    codes: np.ndarray | None
+
+
+def distinct_cells(values: pd.Series) -> Cells | None:
+    """The column as :class:`Cells`, or None when values that compare equal might read differently (an object
+    column mixing ``True`` and ``1``) or there is nothing to gain (dates)."""
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) not in SAFE_KINDS:
+        return None
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = np.where(codes < 0, len(uniques), codes)  # the gaps (None, NaN) share the last code
+    first = np.full(len(uniques) + 1, -1, dtype=np.intp)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row holding each value
+    if first[-1] < 0:
+        first = first[:-1]
+    return Cells(codes, values.iloc[first].reset_index(drop=True))
 
 
 def map_target(values: pd.Series, column: str) -> pd.Series:
@@ -146,15 +188,45 @@ class FeatureBuilder(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             plan.features.append(f"{name} is missing")
         return plan
 
-    def transform(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def transform(self, frame: pd.DataFrame, cells: dict[str, Cells | None] | None = None) -> pd.DataFrame:
+        """The model matrix of ``frame``; ``cells`` (from :meth:`cells`) saves finding the distinct values again."""
+        out = np.empty((len(frame), len(self.feature_names_)), order="F")  # one contiguous block per feature
+        position = {name: i for i, name in enumerate(self.feature_names_)}
+        for column in self.encode(frame, cells):
+            for feature, values in zip(column.features, column.values, strict=True):
+                if column.codes is None:
+                    out[:, position[feature]] = values
+                else:
+                    np.take(values, column.codes, out=out[:, position[feature]], mode="clip")
+        return pd.DataFrame(out, index=frame.index, columns=self.feature_names_, copy=False)
+
+    def encode(self, frame: pd.DataFrame, cells: dict[str, Cells | None] | None = None) -> list[Encoded]:
+        """Each column's features, worked out once per distinct value where the column has :class:`Cells`."""
         check_is_fitted(self, "columns_")
         missing = [plan.name for plan in self.columns_ if plan.name not in frame.columns]
         if missing:
             raise InvalidInputError(f"features: the frame lacks column(s) {', '.join(missing)}")
-        out: dict[str, np.ndarray] = {}
+        cells = cells if cells is not None else self.cells(frame)
+        out = []
         for plan in self.columns_:
-            out.update(self._encode(plan, frame[plan.name]))
-        return pd.DataFrame(out, index=frame.index, columns=self.feature_names_)
+            found = cells.get(plan.name)
+            encoded = self._encode(plan, frame[plan.name] if found is None else found.values)
+            values = np.array([np.asarray(v, dtype=float) for v in encoded.values()]).reshape(len(encoded), -1)
+            out.append(Encoded(list(encoded), values, None if found is None else found.codes))
+        return out
+
+    def cells(self, frame: pd.DataFrame) -> dict[str, Cells | None]:
+        """The distinct values of each column the features use (None: encoded cell by cell)."""
+        check_is_fitted(self, "columns_")
+        usable = [p.name for p in self.columns_ if p.kind != "date" and p.name in frame.columns]
+
+        def of(name: str) -> Cells | None:
+            column: pd.Series = frame[name]
+            return distinct_cells(column)
+
+        with ThreadPoolExecutor(2) as pool:  # Arrow's hashing lets go of the GIL
+            found = dict(zip(usable, pool.map(of, usable), strict=True))
+        return {plan.name: found.get(plan.name) for plan in self.columns_}
 
     def _encode(self, plan: ColumnPlan, values: pd.Series) -> dict[str, np.ndarray]:
         text = cell_texts(values)

@@ -20,6 +20,7 @@ from pulso.errors import InvalidInputError
 from pulso.ml.leads.evaluate import evaluate, grade_thresholds, quartile_cuts
 from pulso.ml.leads.features import FeatureBuilder, cell_texts, map_target
 from pulso.ml.leads.model import LeadScorer
+from pulso.ml.leads.reasons import Reasons, column_groups, explain
 from pulso.ml.leads.split import Split, split_rows
 
 LEAKAGE_AUC = 0.95  # a column this predictive on its own is almost surely recorded after the outcome
@@ -39,6 +40,17 @@ class TrainedLeadModel:
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.scorer.predict_proba(self.builder.transform(frame))[:, 1])
+
+    def score_with_reasons(self, frame: pd.DataFrame, top: int = 3) -> tuple[np.ndarray, Reasons]:
+        """Each row's probability and reasons, as :meth:`score` and :func:`pulso.ml.leads.reasons.reasons` give
+        them, with one pass over the trees and each column's distinct values read once."""
+        cells = self.builder.cells(frame)
+        columns, groups = column_groups(self.builder, self.builder.feature_names_)
+        found = self.scorer.predict_encoded_with_contributions(self.builder.encode(frame, cells), len(frame), groups)
+        if found is None:  # no cell explainer (the regression): from the matrix
+            found = self.scorer.predict_with_contributions(self.builder.transform(frame, cells), groups)
+        probability, pushes = found
+        return probability, explain(pushes, columns, frame, self.builder, top, cells)
 
 
 @dataclass
