@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 LOCK   := requirements.lock
+# pytest-xdist workers for make test: one per CPU (2 on CI); e.g. make test PYTEST_WORKERS=4
+PYTEST_WORKERS ?= auto
 
 .PHONY: help demo demo-chatwoot serve test lint bench install install-dev chromium lock clean
 
@@ -62,7 +64,7 @@ lint: install-dev
 test: install-dev chromium lint
 	@tmp=$$(mktemp -d) && PULSO_DATA_DIR=$$tmp PULSO_DATABASE_URL= PULSO_ADMIN_DATABASE_URL= \
 	  sh -c '$(BIN)/pulso db upgrade >/dev/null && $(BIN)/alembic check' ; rc=$$?; rm -rf $$tmp; exit $$rc
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 
 bench: install-dev
 	$(BIN)/pip install --quiet -c $(LOCK) -e '.[bench]'

@@ -25,6 +25,8 @@ PG_HOST = os.environ.get("PULSO_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("PULSO_TEST_PG_PORT", "5432")
 PG_SUPERUSER = os.environ.get("PULSO_TEST_PG_USER", "postgres")
 APP_ROLE = "pulso_app"
+# pg_advisory_lock key held (in the maintenance database, which every session shares) while a session migrates.
+MIGRATION_LOCK = 0x70756C736F  # "pulso"
 
 
 def _required(name: str) -> bool:
@@ -117,7 +119,14 @@ def pg_database() -> Iterator[str]:
     with maintenance.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        migrate.command.upgrade(migrate.alembic_config(_pg_url(PG_SUPERUSER, name)), "head")
+        # The first migration creates the cluster-wide role pulso_app when it is missing; two sessions (pytest-xdist
+        # workers) creating it at once fail with a duplicate role, so sessions migrate one at a time.
+        with maintenance.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                migrate.command.upgrade(migrate.alembic_config(_pg_url(PG_SUPERUSER, name)), "head")
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
         dispose_engines()
         yield name
     finally:
@@ -153,3 +162,54 @@ def any_settings(request: pytest.FixtureRequest) -> Settings:
     name = "sqlite_settings" if request.param == "sqlite" else "pg_settings"
     settings: Settings = request.getfixturevalue(name)
     return settings
+
+
+# ---------------------------------------------------------------- pytest-xdist (make test: -n auto --dist loadgroup)
+
+# Session fixtures too slow to build in every worker, or that write outside the tests' tmp dirs: the tests using
+# one all run in one worker, which builds it once.
+SHARED_SESSION_FIXTURES = {
+    "seeded": "demo",  # tests/demo: the small demo, seeded once
+    "effects": "demo",
+    "tracker_node_modules": "tracker-npm",  # npm ci into tracker/node_modules
+}
+
+
+def _xdist_group(item: pytest.Item) -> tuple[str | None, bool]:
+    """The shared session fixture's group ``item`` needs, if any, and whether it uses a module-scoped fixture."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None, False
+    group, module_scoped = None, False
+    for name in getattr(item, "fixturenames", ()):
+        definitions = info.name2fixturedefs.get(name)
+        if not definitions:
+            continue
+        scope = definitions[-1].scope  # the definition in effect for this test (the closest override)
+        if scope == "session" and name in SHARED_SESSION_FIXTURES:
+            group = group or SHARED_SESSION_FIXTURES[name]
+        module_scoped = module_scoped or scope == "module"
+    return group, module_scoped
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup``, keep together in one worker the tests sharing an expensive session fixture
+    (above), and the tests of a module that share a module-scoped fixture; every other test is scheduled on its
+    own. Nothing happens without pytest-xdist (a plain ``pytest tests/x.py``)."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    needs = {item.nodeid: _xdist_group(item) for item in items}
+    # A module whose module-scoped fixture is used by a test of a shared group joins that group as a whole.
+    module_group: dict[str, str] = {}
+    for item in items:
+        group, module_scoped = needs[item.nodeid]
+        if group is not None and module_scoped:
+            module_group.setdefault(item.nodeid.split("::")[0], group)
+    for item in items:
+        group, module_scoped = needs[item.nodeid]
+        module = item.nodeid.split("::")[0]
+        if group is None and module_scoped:
+            group = module_group.get(module, module)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
