@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 LOCK   := requirements.lock
-# pytest-xdist workers for make test: one per CPU (2 on CI); e.g. make test PYTEST_WORKERS=4
-PYTEST_WORKERS ?= auto
+# pytest-xdist workers for make test: one per logical CPU (2 on CI; 'auto' would count physical cores when psutil
+# is installed, 1 on a 2-vCPU machine); e.g. make test PYTEST_WORKERS=4
+PYTEST_WORKERS ?= logical
 
 .PHONY: help demo demo-chatwoot serve test lint bench install install-dev chromium lock clean
 

@@ -164,7 +164,7 @@ def any_settings(request: pytest.FixtureRequest) -> Settings:
     return settings
 
 
-# ---------------------------------------------------------------- pytest-xdist (make test: -n auto --dist loadgroup)
+# ---------------------------------------------------------------- pytest-xdist (make test: --dist loadgroup)
 
 # Session fixtures too slow to build in every worker, or that write outside the tests' tmp dirs: the tests using
 # one all run in one worker, which builds it once.
