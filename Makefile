@@ -65,7 +65,7 @@ lint: install-dev
 test: install-dev chromium lint
 	@tmp=$$(mktemp -d) && PULSO_DATA_DIR=$$tmp PULSO_DATABASE_URL= PULSO_ADMIN_DATABASE_URL= \
 	  sh -c '$(BIN)/pulso db upgrade >/dev/null && $(BIN)/alembic check' ; rc=$$?; rm -rf $$tmp; exit $$rc
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 bench: install-dev
 	$(BIN)/pip install --quiet -c $(LOCK) -e '.[bench]'

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -164,52 +165,32 @@ def any_settings(request: pytest.FixtureRequest) -> Settings:
     return settings
 
 
-# ---------------------------------------------------------------- pytest-xdist (make test: --dist loadgroup)
+# ---------------------------------------------------------------- pytest-xdist (make test: --dist loadfile)
 
-# Session fixtures too slow to build in every worker, or that write outside the tests' tmp dirs: the tests using
-# one all run in one worker, which builds it once.
-SHARED_SESSION_FIXTURES = {
-    "seeded": "demo",  # tests/demo: the small demo, seeded once
-    "effects": "demo",
-    "tracker_node_modules": "tracker-npm",  # npm ci into tracker/node_modules
-}
+# Directories whose tests share a session fixture too slow to build in every worker: each is one work unit, so one
+# worker builds the fixture once.
+SHARED_DIRECTORIES = ("tests/demo/",)  # the small demo, seeded once per session (tests/demo/conftest.py)
 
 
-def _xdist_group(item: pytest.Item) -> tuple[str | None, bool]:
-    """The shared session fixture's group ``item`` needs, if any, and whether it uses a module-scoped fixture."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return None, False
-    group, module_scoped = None, False
-    for name in getattr(item, "fixturenames", ()):
-        definitions = info.name2fixturedefs.get(name)
-        if not definitions:
-            continue
-        scope = definitions[-1].scope  # the definition in effect for this test (the closest override)
-        if scope == "session" and name in SHARED_SESSION_FIXTURES:
-            group = group or SHARED_SESSION_FIXTURES[name]
-        module_scoped = module_scoped or scope == "module"
-    return group, module_scoped
+def xdist_work_unit(nodeid: str) -> str:
+    """What ``--dist loadfile`` sends to one worker as a whole: the test's directory if it is in
+    SHARED_DIRECTORIES, otherwise its module (module-scoped fixtures are built once)."""
+    for directory in SHARED_DIRECTORIES:
+        if nodeid.startswith(directory):
+            return directory
+    return nodeid.split("::", 1)[0]
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into node ids
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``--dist loadgroup``, keep together in one worker the tests sharing an expensive session fixture
-    (above), and the tests of a module that share a module-scoped fixture; every other test is scheduled on its
-    own. Nothing happens without pytest-xdist (a plain ``pytest tests/x.py``)."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    needs = {item.nodeid: _xdist_group(item) for item in items}
-    # A module whose module-scoped fixture is used by a test of a shared group joins that group as a whole.
-    module_group: dict[str, str] = {}
-    for item in items:
-        group, module_scoped = needs[item.nodeid]
-        if group is not None and module_scoped:
-            module_group.setdefault(item.nodeid.split("::")[0], group)
-    for item in items:
-        group, module_scoped = needs[item.nodeid]
-        module = item.nodeid.split("::")[0]
-        if group is None and module_scoped:
-            group = module_group.get(module, module)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist; without it, nothing to do
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile``, with SHARED_DIRECTORIES as single units. (Not ``--dist loadgroup`` with
+    ``xdist_group`` marks: pytest-xdist 3.8 under pytest 9.2 silently ignores them, pytest-xdist#1386.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_work_unit(nodeid)
+
+    return Scheduling(config, log)
