@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 LOCK   := requirements.lock
+# pytest-xdist workers for make test: one per logical CPU (2 on CI; 'auto' would count physical cores when psutil
+# is installed, 1 on a 2-vCPU machine); e.g. make test PYTEST_WORKERS=4
+PYTEST_WORKERS ?= logical
 
 .PHONY: help demo demo-chatwoot serve test lint bench install install-dev chromium lock clean
 
@@ -62,7 +65,7 @@ lint: install-dev
 test: install-dev chromium lint
 	@tmp=$$(mktemp -d) && PULSO_DATA_DIR=$$tmp PULSO_DATABASE_URL= PULSO_ADMIN_DATABASE_URL= \
 	  sh -c '$(BIN)/pulso db upgrade >/dev/null && $(BIN)/alembic check' ; rc=$$?; rm -rf $$tmp; exit $$rc
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 bench: install-dev
 	$(BIN)/pip install --quiet -c $(LOCK) -e '.[bench]'

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -25,6 +26,8 @@ PG_HOST = os.environ.get("PULSO_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("PULSO_TEST_PG_PORT", "5432")
 PG_SUPERUSER = os.environ.get("PULSO_TEST_PG_USER", "postgres")
 APP_ROLE = "pulso_app"
+# pg_advisory_lock key held (in the maintenance database, which every session shares) while a session migrates.
+MIGRATION_LOCK = 0x70756C736F  # "pulso"
 
 
 def _required(name: str) -> bool:
@@ -117,7 +120,14 @@ def pg_database() -> Iterator[str]:
     with maintenance.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        migrate.command.upgrade(migrate.alembic_config(_pg_url(PG_SUPERUSER, name)), "head")
+        # The first migration creates the cluster-wide role pulso_app when it is missing; two sessions (pytest-xdist
+        # workers) creating it at once fail with a duplicate role, so sessions migrate one at a time.
+        with maintenance.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                migrate.command.upgrade(migrate.alembic_config(_pg_url(PG_SUPERUSER, name)), "head")
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
         dispose_engines()
         yield name
     finally:
@@ -153,3 +163,34 @@ def any_settings(request: pytest.FixtureRequest) -> Settings:
     name = "sqlite_settings" if request.param == "sqlite" else "pg_settings"
     settings: Settings = request.getfixturevalue(name)
     return settings
+
+
+# ---------------------------------------------------------------- pytest-xdist (make test: --dist loadfile)
+
+# Directories whose tests share a session fixture too slow to build in every worker: each is one work unit, so one
+# worker builds the fixture once.
+SHARED_DIRECTORIES = ("tests/demo/",)  # the small demo, seeded once per session (tests/demo/conftest.py)
+
+
+def xdist_work_unit(nodeid: str) -> str:
+    """What ``--dist loadfile`` sends to one worker as a whole: the test's directory if it is in
+    SHARED_DIRECTORIES, otherwise its module (module-scoped fixtures are built once)."""
+    for directory in SHARED_DIRECTORIES:
+        if nodeid.startswith(directory):
+            return directory
+    return nodeid.split("::", 1)[0]
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist; without it, nothing to do
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile``, with SHARED_DIRECTORIES as single units. (Not ``--dist loadgroup`` with
+    ``xdist_group`` marks: pytest-xdist 3.8 under pytest 9.2 silently ignores them, pytest-xdist#1386.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_work_unit(nodeid)
+
+    return Scheduling(config, log)

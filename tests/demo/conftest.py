@@ -1,7 +1,7 @@
 """One small demo seeded per test session into a copy of the migrated SQLite template, and the effects measured on it.
 
-Seeding small takes a few seconds, so tests that only read the demo share one seeded database; tests that
-seed again (determinism, re-runs, PostgreSQL) get their own.
+Seeding small takes a few seconds, so tests that only read the demo share one seeded database, tests that change it
+work on a copy (helpers.demo_copy), and only tests about seeding itself (determinism, PostgreSQL) seed again.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
-"""Shared helpers for the demo tests: the fixed seed and end date, fresh SQLite copies, row fingerprints."""
+"""Shared helpers for the demo tests: the fixed seed and end date, fresh SQLite copies (of the migrated template or
+of the seeded demo), row fingerprints."""
 
 from __future__ import annotations
 
 import hashlib
 import shutil
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, make_url, select
 
 from pulso.config import Settings
 from pulso.demo import DemoSummary
@@ -32,6 +35,28 @@ def sqlite_copy(template: Path, directory: Path) -> Settings:
     """Settings for a fresh copy of the migrated template, independent of PULSO_* variables."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(template, directory / "pulso.db")
+    url = f"sqlite:///{directory / 'pulso.db'}"
+    return Settings(env="test", data_dir=directory, database_url=url, admin_database_url=url)
+
+
+def sqlite_file(settings: Settings) -> Path:
+    database = make_url(settings.resolved_database_url).database
+    assert database, settings.resolved_database_url
+    return Path(database)
+
+
+def copy_demo(seeded: SeededDemo, target: Path) -> None:
+    """Write the session's seeded demo into the SQLite file ``target`` (replacing what is there), for a test that
+    changes it: the rows ``seed_demo("small", SEED, end_date=END_DATE)`` writes on a fresh database, without the
+    seconds of seeding again. SQLite's backup API, so pages still in the write-ahead log are copied too."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(sqlite_file(seeded.settings))) as source, closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
+
+
+def demo_copy(seeded: SeededDemo, directory: Path) -> Settings:
+    """Settings for a private copy of the session's seeded demo (see :func:`copy_demo`)."""
+    copy_demo(seeded, directory / "pulso.db")
     url = f"sqlite:///{directory / 'pulso.db'}"
     return Settings(env="test", data_dir=directory, database_url=url, admin_database_url=url)
 

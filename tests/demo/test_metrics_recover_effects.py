@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from pulso.config import Settings
-from pulso.demo import seed_demo
 from pulso.demo.effects import SLOW_AGENT, SORRISO_AGENTS
 from pulso.metrics.overview import DateRange
 from pulso.metrics.support_timing import SlaThresholds, TimingParams, sla_compliance, support_timing
@@ -23,13 +21,13 @@ from pulso.pipeline.gold.conversation_facts import compute_conversation_facts
 from pulso.store.engine import app_engine, dispose_engines
 from pulso.store.models import Agent, Tenant
 from pulso.store.session import platform_session, tenant_session
-from tests.demo.helpers import END_DATE, SEED, sqlite_copy
+from tests.demo.helpers import END_DATE, SeededDemo, demo_copy
 
 
 @pytest.fixture(scope="module")
-def sorriso(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path) -> Iterator[tuple[int, str, Any]]:
-    settings: Settings = sqlite_copy(migrated_sqlite_template, tmp_path_factory.mktemp("demo-metrics") / "data")
-    seed_demo("small", SEED, end_date=END_DATE, settings=settings, progress=False)
+def sorriso(tmp_path_factory: pytest.TempPathFactory, seeded: SeededDemo) -> Iterator[tuple[int, str, Any]]:
+    """A copy of the session's small demo (tests/demo/conftest.py): the facts job writes to it."""
+    settings: Settings = demo_copy(seeded, tmp_path_factory.mktemp("demo-metrics") / "data")
     engine = app_engine(settings)
     with platform_session(engine=engine) as session:
         tenant = session.scalars(select(Tenant).where(Tenant.slug == "sorriso")).one()

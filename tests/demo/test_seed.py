@@ -19,7 +19,16 @@ from pulso.security.passwords import verify_password
 from pulso.store.engine import app_engine
 from pulso.store.models import Contact, Conversation, Event, Inbox, Message, Order, Tenant, User
 from pulso.store.session import platform_session, tenant_session
-from tests.demo.helpers import END_DATE, SEED, SeededDemo, fingerprint, sqlite_copy, tenant_row_counts
+from tests.demo.helpers import (
+    END_DATE,
+    SEED,
+    SeededDemo,
+    copy_demo,
+    fingerprint,
+    sqlite_copy,
+    sqlite_file,
+    tenant_row_counts,
+)
 
 SORRISO_TABLES = (
     "inboxes",
@@ -180,8 +189,9 @@ def test_same_seed_gives_the_same_rows_and_another_seed_does_not(
 
 
 @pytest.mark.slow
-def test_reseeding_replaces_the_demo_tenants_without_leftovers(sqlite_settings: Settings) -> None:
-    first = seed_demo("small", SEED, end_date=END_DATE, progress=False)
+def test_reseeding_replaces_the_demo_tenants_without_leftovers(seeded: SeededDemo, sqlite_settings: Settings) -> None:
+    copy_demo(seeded, sqlite_file(sqlite_settings))  # as seed_demo("small", SEED, end_date=END_DATE) leaves it
+    first = seeded.summary
     engine = app_engine(sqlite_settings)
     old_ids = tenant_ids(engine)
     before = fingerprint(sqlite_settings)

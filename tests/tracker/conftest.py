@@ -4,6 +4,7 @@ serving the site that embeds the snippet."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -58,15 +59,25 @@ def node() -> str:
 def tracker_node_modules(node: str) -> Path:
     """tracker/node_modules, installed from package-lock.json (npm ci) when missing."""
     modules = TRACKER_DIR / "node_modules"
-    if not (modules / "esbuild").exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            unavailable("npm is not installed")
-        done = subprocess.run(
-            [str(npm), "ci", "--no-audit", "--no-fund"], cwd=TRACKER_DIR, capture_output=True, text=True, timeout=300
-        )
-        if done.returncode != 0:
-            unavailable(f"npm ci failed in tracker/: {done.stderr[-500:]}")
+    # One npm ci at a time (a lock on tracker/ itself): pytest-xdist workers, or two test sessions, share it.
+    directory = os.open(TRACKER_DIR, os.O_RDONLY)
+    try:
+        fcntl.flock(directory, fcntl.LOCK_EX)
+        if not (modules / "esbuild").exists():
+            npm = shutil.which("npm")
+            if npm is None:
+                unavailable("npm is not installed")
+            done = subprocess.run(
+                [str(npm), "ci", "--no-audit", "--no-fund"],
+                cwd=TRACKER_DIR,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            if done.returncode != 0:
+                unavailable(f"npm ci failed in tracker/: {done.stderr[-500:]}")
+    finally:
+        os.close(directory)  # releases the lock
     return modules
 
 
