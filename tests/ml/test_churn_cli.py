@@ -48,3 +48,15 @@ def test_train_then_score(sqlite_settings: Settings) -> None:
     assert len(re.findall(r"│ Customer \d+ ", out)) == 3 and "No message in the last 30 days (raises)" in out
     code, out = pulso("score", "churn", "--tenant", "loja", "--top", "0")
     assert (code, out.strip()) == (2, "error: --top: between 1 and 1000, got 0")
+
+    # the registry commands take the kind: list, and roll back (here: re-activate) a churn version
+    code, out = pulso("train", "list", "--tenant", "loja", "--kind", "churn")
+    assert code == 0 and re.search(r"│ \* +│ v1 ", out), out
+    code, out = pulso("train", "list", "--tenant", "loja")  # lead_score by default: the churn model is not one
+    assert code == 0 and "no lead_score versions yet" in out
+    code, out = pulso("train", "activate", "--tenant", "loja", "--kind", "churn", "--version", "v1")
+    assert code == 0 and out.startswith("active churn model: v1 (ROC AUC 0."), out
+    code, out = pulso("train", "activate", "--tenant", "loja", "--kind", "churn", "--version", "v9")
+    assert (code, out.strip()) == (2, "error: --version: no churn model 'v9'; versions: v1")
+    code, out = pulso("train", "list", "--tenant", "loja", "--kind", "leads")
+    assert (code, out.strip()) == (2, "error: --kind: must be one of lead_score, churn, clv, got 'leads'")

@@ -150,13 +150,24 @@ def _print_training(metrics: dict[str, Any], warnings: list[str]) -> None:
     console.print(f"quartile tiers: 1 >= {cuts[0]:.1%} > 2 >= {cuts[1]:.1%} > 3 >= {cuts[2]:.1%} > 4")
 
 
+KINDS = ("lead_score", "churn", "clv")
+KindOption = Annotated[str, typer.Option(help="Which model: lead_score, churn or clv.")]
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        _fail(f"--kind: must be one of {', '.join(KINDS)}, got {kind!r}")
+    return kind
+
+
 @train_app.command("list")
-def train_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> None:
-    """The tenant's lead-score versions, with their validation metrics; * marks the active one."""
+def train_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")], kind: KindOption = "lead_score") -> None:
+    """The tenant's versions of one kind of model, with their validation metrics; * marks the active one."""
     from pulso.ml.leads.registry import list_versions
 
+    kind = _kind(kind)
     with _tenant(tenant) as session:
-        versions = list_versions(session)
+        versions = list_versions(session, kind)
     table = Table("", "version", "created (UTC)", "target", "model", "ROC AUC", "PR AUC", "Brier", "split", "code")
     for v in versions:
         m = v.metrics
@@ -174,20 +185,30 @@ def train_list(tenant: Annotated[str, typer.Option(help="Tenant slug.")]) -> Non
         )
     console.print(table)
     if not versions:
-        console.print("no versions yet: pulso train leads --tenant SLUG [--target COLUMN]")
+        console.print(f"no {kind} versions yet: {HOW_TO_TRAIN[kind]}")
+
+
+HOW_TO_TRAIN = {
+    "lead_score": "pulso train leads --tenant SLUG [--target COLUMN]",
+    "churn": "pulso train churn --tenant SLUG",
+    "clv": "the daily job gold.customer_value (pulso pipeline run --job gold.customer_value)",
+}
 
 
 @train_app.command("activate")
 def train_activate(
     tenant: Annotated[str, typer.Option(help="Tenant slug.")],
     version: Annotated[str, typer.Option(help="The version to use, e.g. v1 (rollback to an earlier one).")],
+    kind: KindOption = "lead_score",
 ) -> None:
-    """Make VERSION the active lead-score model."""
+    """Make VERSION the active model of its kind (lead score by default)."""
     from pulso.ml.leads.registry import activate_version
 
+    kind = _kind(kind)
     with _tenant(tenant) as session:
-        row = activate_version(session, version)
-    console.print(f"active lead_score model: {row.version} (ROC AUC {row.metrics.get('roc_auc', float('nan')):.4f})")
+        row = activate_version(session, version, kind=kind)
+    auc = row.metrics.get("roc_auc")
+    console.print(f"active {kind} model: {row.version}" + (f" (ROC AUC {auc:.4f})" if auc is not None else ""))
 
 
 @score_app.command("leads")
