@@ -47,9 +47,11 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE.parent))  # tests.ml.previous_scoring: the implementation the fast path replaced
 
-from pulso.ml.leads.features import FeatureBuilder  # noqa: E402
-from pulso.ml.leads.reasons import EFFECTS, describe  # noqa: E402
+from tests.ml.previous_scoring import reference_reasons, reference_transform  # noqa: E402
+
+from pulso.ml.leads.reasons import EFFECTS  # noqa: E402
 from pulso.ml.leads.train import TrainedLeadModel, train_leads  # noqa: E402
 
 BANK = HERE.parent.parent / "shared" / "datasets" / "uci-bank-marketing" / "bank-full.csv"
@@ -93,50 +95,16 @@ def leads(bank: pd.DataFrame, n: int, seed: int = 20261123) -> pd.DataFrame:
 # ---------------------------------------------------------------- the previous implementation, as it was
 
 
-def previous_transform(builder: FeatureBuilder, frame: pd.DataFrame) -> pd.DataFrame:
-    out: dict[str, np.ndarray] = {}
-    for plan in builder.columns_:
-        out.update(builder._encode(plan, frame[plan.name]))
-    return pd.DataFrame(out, index=frame.index, columns=builder.feature_names_)
-
-
-def previous_reasons(
-    contributions: pd.DataFrame, frame: pd.DataFrame, builder: FeatureBuilder, top: int = 3
-) -> list[dict[str, list[dict[str, Any]]]]:
-    plans = {plan.name: plan for plan in builder.columns_}
-    features = [c for c in contributions.columns if c in builder.source_of_]
-    sources = [builder.source_of_[f] for f in features]
-    per_column = contributions[features].T.groupby(sources, sort=False).sum().T
-    names = list(per_column.columns)
-    words = {name: describe(plans[name], builder, frame[name]) for name in names}
-    values = per_column.to_numpy()
-    out = []
-    for row, row_values in enumerate(values):
-        order = np.argsort(-np.abs(row_values), kind="stable")
-        found: dict[str, list[dict[str, Any]]] = {"raises": [], "lowers": []}
-        for j in order:
-            push = float(row_values[j])
-            effect = "raises" if push > 0 else "lowers"
-            if push == 0.0 or len(found[effect]) >= top:
-                continue
-            text = f"{words[names[j]][row]} ({effect})"
-            found[effect].append({"column": names[j], "text": text, "log_odds": round(push, 4)})
-            if len(found["raises"]) >= top and len(found["lowers"]) >= top:
-                break
-        out.append(found)
-    return out
-
-
 def previous_scoring(model: TrainedLeadModel, frame: pd.DataFrame) -> tuple[np.ndarray, list[Any], dict[str, float]]:
     scorer, stages = model.scorer, {}
-    features, stages["features"], _ = timed(lambda: previous_transform(model.builder, frame))
+    features, stages["features"], _ = timed(lambda: reference_transform(model.builder, frame))
     matrix = features.to_numpy(dtype=float)
     raw, stages["probabilities"], _ = timed(lambda: scorer.estimator_.predict_proba(matrix)[:, 1])
     probability = scorer._calibrated(raw)
     booster = scorer.estimator_.booster_
     values, stages["contributions"], _ = timed(lambda: booster.predict(matrix, pred_contrib=True))
     contributions = pd.DataFrame(values, columns=[*scorer.feature_names_in_, "(baseline)"])
-    why, stages["reasons"], _ = timed(lambda: previous_reasons(contributions, frame, model.builder))
+    why, stages["reasons"], _ = timed(lambda: reference_reasons(contributions, frame, model.builder))
     return probability, why, stages
 
 

@@ -17,9 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
 
 from pulso.api.app import create_app
 from pulso.config import Settings
@@ -27,6 +25,7 @@ from pulso.security.api_keys import create_key
 from pulso.store.models import ChurnScore, Contact, ModelVersion
 from pulso.store.session import platform_session, tenant_session
 from pulso.tenancy.service import create_tenant
+from tests.api.fuzz import assert_never_5xx
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 EARLIER = NOW - timedelta(days=1)
@@ -145,13 +144,4 @@ def test_never_answers_5xx(sqlite_settings: Settings) -> None:
         tenant = create_tenant(session, slug="t", name="T").id
         key = create_key(session, tenant_id=tenant, kind="read")[1]
     seed_scores(tenant, LATEST, [(0, 0.5)])
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(sqlite_settings))
-    [operation] = [r.ok() for r in schema.include(path_regex="^/api/v1/analytics/churn-risk$").get_all_operations()]
-
-    @given(case=operation.as_strategy())
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    def fuzz(case: schemathesis.Case) -> None:
-        response = case.call(headers={"Authorization": f"Bearer {key}"})
-        assert response.status_code < 500, f"{case.as_curl_command()} -> {response.text[:300]}"
-
-    fuzz()
+    assert_never_5xx(sqlite_settings, "^/api/v1/analytics/churn-risk$", key, operations=1, examples=25)

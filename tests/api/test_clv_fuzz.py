@@ -5,15 +5,13 @@ driven directly)."""
 from __future__ import annotations
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
 
-from pulso.api.app import create_app
 from pulso.config import Settings
 from pulso.pipeline.gold.customer_value import build_customer_value
 from pulso.security.api_keys import create_key
 from pulso.store.session import platform_session, tenant_session
 from pulso.tenancy.service import create_tenant
+from tests.api.fuzz import assert_never_5xx
 from tests.ml.clv_tenant_data import NOW, seed_tenant
 
 
@@ -25,13 +23,4 @@ def test_the_clv_endpoint_never_answers_5xx(sqlite_settings: Settings) -> None:
     seed_tenant(tenant_id)
     with tenant_session(tenant_id) as session:
         build_customer_value(session, None, now=NOW)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(sqlite_settings))
-    [operation] = [result.ok() for result in schema.include(path_regex="^/api/v1/analytics/clv$").get_all_operations()]
-
-    @given(case=operation.as_strategy())
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    def fuzz(case: schemathesis.Case) -> None:
-        response = case.call(headers={"Authorization": f"Bearer {key}"})
-        assert response.status_code < 500, f"{case.as_curl_command()} -> {response.text[:300]}"
-
-    fuzz()
+    assert_never_5xx(sqlite_settings, "^/api/v1/analytics/clv$", key, operations=1, examples=25)

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pulso.ml.churn import DEFAULT_HORIZON_DAYS
-from pulso.ml.leads.cli import _fail, _tenant, console, err, score_app, train_app
+from pulso.ml.leads.cli import _fail, _tenant, console, print_validation, score_app, train_app
 
 BASELINES = {"p_alive": "1 - P(alive)", "expected_purchases": "-expected purchases"}  # the churn scores measured
 
@@ -55,35 +55,18 @@ def _until(until: str | None) -> datetime | None:
 
 
 def print_training(metrics: dict[str, Any], warnings: list[str], alive_note: str) -> None:
-    console.print(metrics["split_note"], highlight=False)
-    for warning in warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}")
-    for column, reason in metrics["dropped_columns"].items():
-        console.print(f"not used: {column} ({reason})", highlight=False)
-    candidates = ", ".join(f"{name} {auc:.4f}" for name, auc in metrics["candidate_roc_auc"].items())
-    console.print(f"validation ROC AUC of the candidates: {candidates}; chosen: {metrics['chosen']}")
-    table = Table("validation metric", "value")
-    table.add_row("customers (train / validation)", f"{metrics['train_rows']:,} / {metrics['rows']:,}")
-    table.add_row(f"churned in {metrics['horizon_days']} days (validation)", f"{metrics['base_rate']:.1%}")
-    table.add_row("ROC AUC", f"{metrics['roc_auc']:.4f}")
-    for name, auc in metrics["baseline_roc_auc"].items():
-        table.add_row(f"ROC AUC of BG/NBD {BASELINES.get(name, name)} (baseline)", f"{auc:.4f}")
-    table.add_row("PR AUC", f"{metrics['pr_auc']:.4f}")
-    table.add_row("Brier score", f"{metrics['brier']:.4f}")
-    table.add_row("top-decile lift", f"{metrics['top_decile_lift']:.2f}x")
-    table.add_row("calibration", metrics["calibration_method"])
-    console.print(table)
-    if alive_note:
-        console.print(f"P(alive): {alive_note}", highlight=False)
-    calibration = Table("predicted risk", "customers", "mean predicted", "observed churn")
-    for row in metrics["calibration"]:
-        calibration.add_row(
-            f"{row['lower']:.1f}-{row['upper']:.1f}",
-            f"{row['rows']:,}",
-            f"{row['mean_predicted']:.1%}",
-            f"{row['observed_rate']:.1%}",
-        )
-    console.print(calibration)
+    print_validation(
+        metrics,
+        warnings,
+        rows="customers",
+        base_rate=f"churned in {metrics['horizon_days']} days",
+        baselines=[
+            (f"ROC AUC of BG/NBD {BASELINES.get(name, name)} (baseline)", auc)
+            for name, auc in metrics["baseline_roc_auc"].items()
+        ],
+        note=f"P(alive): {alive_note}" if alive_note else "",
+        calibration_labels=("predicted risk", "customers", "mean predicted", "observed churn"),
+    )
 
 
 @score_app.command("churn")

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import insert
 
 from pulso.errors import InvalidInputError, NotFoundError
@@ -30,6 +29,7 @@ from pulso.ml.churn.model import (
 )
 from pulso.ml.churn_frame import ChurnFrameParams, churn_frame
 from pulso.ml.leads import registry
+from pulso.ml.leads.service import as_datetime, scorer_params
 from pulso.ml.purchases import purchase_log
 from pulso.store.models import ChurnScore, ModelVersion
 from pulso.store.session import PulsoSession
@@ -77,9 +77,7 @@ def train_tenant(
         "as_of": as_of.isoformat(),
         "labels_until": now.isoformat(),
         "random_state": random_state,
-        "chosen": scorer.chosen_,
-        "calibration": scorer.calibration_,
-        "scorer": scorer.get_params(),
+        **scorer_params(scorer),
     }
     first = log["at"].min() if len(log) else None
     version = registry.save_version(
@@ -134,7 +132,7 @@ def score_tenant(session: PulsoSession, *, now: datetime | None = None) -> Scori
             "churn_risk": float(risk),
             "p_alive": float(p) if np.isfinite(p) else None,
             "reasons": why,
-            "last_purchase_at": _when(last),
+            "last_purchase_at": as_datetime(last),
             "total_value": float(total),
             "scored_at": now,
         }
@@ -144,10 +142,6 @@ def score_tenant(session: PulsoSession, *, now: datetime | None = None) -> Scori
     ]
     session.execute(insert(ChurnScore), rows)
     return ScoringRun(version, len(rows), now, alive)
-
-
-def _when(stamp: Any) -> datetime | None:
-    return None if stamp is None or pd.isna(stamp) else pd.Timestamp(stamp).to_pydatetime()
 
 
 @dataclass(frozen=True)

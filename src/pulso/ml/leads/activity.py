@@ -33,7 +33,7 @@ from pulso.ml.lead_frame import LeadFrameParams, LeadInputs, fetch_lead_inputs, 
 from pulso.ml.leads import registry, words
 from pulso.ml.leads.evaluate import assign_grades
 from pulso.ml.leads.reasons import reasons
-from pulso.ml.leads.service import SavedTraining, ScoringRun
+from pulso.ml.leads.service import SavedTraining, ScoringRun, save_trained
 from pulso.ml.leads.train import TrainedLeadModel, train_leads
 from pulso.store.models import LeadScore, ModelVersion, Tenant
 from pulso.store.session import PulsoSession
@@ -169,35 +169,18 @@ def train_on_frame(
     session: PulsoSession, frame: pd.DataFrame, params: ActivityParams, now: datetime, *, random_state: int = 0
 ) -> SavedTraining:
     result = train_leads(frame, TARGET, time_column=TIME_COLUMN, drop=BOOKKEEPING, random_state=random_state)
-    trained = result.model
-    version = registry.save_version(
-        session,
-        trained,
-        params={
-            "source": SOURCE,
-            "target": TARGET,
-            "exclude": [],
-            "time_column": TIME_COLUMN,
-            **params.as_json(),
-            "landmark_hours": params.landmark_hours,
-            "trained_as_of": now.isoformat(),
-            "leads": int(frame["contact_id"].nunique()),
-            "random_state": random_state,
-            "chosen": trained.scorer.chosen_,
-            "calibration": trained.scorer.calibration_,
-            "scorer": trained.scorer.get_params(),
-        },
-        features=list(trained.builder.feature_names_),
-        metrics=result.metrics,
-        training_start=_when(result.split.training_start),
-        training_end=_when(result.split.training_end),
-        data_hash=result.data_hash,
-    )
-    return SavedTraining(result, version, TIME_COLUMN)
-
-
-def _when(stamp: pd.Timestamp | None) -> datetime | None:
-    return None if stamp is None or pd.isna(stamp) else stamp.to_pydatetime()
+    saved = {
+        "source": SOURCE,
+        "target": TARGET,
+        "exclude": [],
+        "time_column": TIME_COLUMN,
+        **params.as_json(),
+        "landmark_hours": params.landmark_hours,
+        "trained_as_of": now.isoformat(),
+        "leads": int(frame["contact_id"].nunique()),
+        "random_state": random_state,
+    }
+    return SavedTraining(result, save_trained(session, result, saved), TIME_COLUMN)
 
 
 def active_activity_version(session: PulsoSession) -> ModelVersion:

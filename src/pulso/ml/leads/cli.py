@@ -7,7 +7,7 @@ prints. Errors exit 2 with one line saying what is wrong.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, NoReturn
 
@@ -113,7 +113,19 @@ def _train_activity(
     console.print(f"saved {saved.version.kind} {saved.version.version} (activity) and made it active", highlight=False)
 
 
-def _print_training(metrics: dict[str, Any], warnings: list[str]) -> None:
+def print_validation(
+    metrics: dict[str, Any],
+    warnings: list[str],
+    *,
+    rows: str,
+    base_rate: str,
+    baselines: Sequence[tuple[str, float]] = (),
+    note: str = "",
+    calibration_labels: tuple[str, str, str, str] = ("predicted", "leads", "mean predicted", "observed"),
+) -> None:
+    """A trained binary classifier's split, warnings, candidates, validation metrics and calibration table (lead
+    score and churn alike). ``rows`` and ``base_rate`` label the count and rate rows; ``baselines`` are other
+    scores' ROC AUC on the same rows, printed after the model's."""
     console.print(metrics["split_note"], highlight=False)
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
@@ -122,15 +134,19 @@ def _print_training(metrics: dict[str, Any], warnings: list[str]) -> None:
     candidates = ", ".join(f"{name} {auc:.4f}" for name, auc in metrics["candidate_roc_auc"].items())
     console.print(f"validation ROC AUC of the candidates: {candidates}; chosen: {metrics['chosen']}")
     table = Table("validation metric", "value")
-    table.add_row("leads (train / validation)", f"{metrics['train_rows']:,} / {metrics['rows']:,}")
-    table.add_row("conversion rate (validation)", f"{metrics['base_rate']:.1%}")
+    table.add_row(f"{rows} (train / validation)", f"{metrics['train_rows']:,} / {metrics['rows']:,}")
+    table.add_row(f"{base_rate} (validation)", f"{metrics['base_rate']:.1%}")
     table.add_row("ROC AUC", f"{metrics['roc_auc']:.4f}")
+    for label, auc in baselines:
+        table.add_row(label, f"{auc:.4f}")
     table.add_row("PR AUC", f"{metrics['pr_auc']:.4f}")
     table.add_row("Brier score", f"{metrics['brier']:.4f}")
     table.add_row("top-decile lift", f"{metrics['top_decile_lift']:.2f}x")
     table.add_row("calibration", metrics["calibration_method"])
     console.print(table)
-    calibration = Table("predicted", "leads", "mean predicted", "observed")
+    if note:
+        console.print(note, highlight=False)
+    calibration = Table(*calibration_labels)
     for row in metrics["calibration"]:
         calibration.add_row(
             f"{row['lower']:.1f}-{row['upper']:.1f}",
@@ -139,6 +155,10 @@ def _print_training(metrics: dict[str, Any], warnings: list[str]) -> None:
             f"{row['observed_rate']:.1%}",
         )
     console.print(calibration)
+
+
+def _print_training(metrics: dict[str, Any], warnings: list[str]) -> None:
+    print_validation(metrics, warnings, rows="leads", base_rate="conversion rate")
     grades = metrics["grades"]
     table = Table("grade", "leads (validation)", "converted")
     for grade, name in (("A", "Alto"), ("B", "Médio"), ("C", "Baixo")):

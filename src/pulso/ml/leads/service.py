@@ -23,6 +23,7 @@ from pulso.collect.imports.fields import normalise
 from pulso.errors import InvalidInputError
 from pulso.ml.leads import registry
 from pulso.ml.leads.evaluate import assign_grades
+from pulso.ml.leads.model import LeadScorer
 from pulso.ml.leads.reasons import Reasons
 from pulso.ml.leads.train import TrainedLeadModel, TrainingResult, train_leads
 from pulso.store import bulk
@@ -93,31 +94,34 @@ def train_tenant(
     chosen_time = resolve(frame, time_column, "--time-column") if time_column else default_time_column(frame)
     drop = [c for c in BOOKKEEPING if c != chosen_time]
     result = train_leads(frame, target, exclude=excluded, time_column=chosen_time, drop=drop, random_state=random_state)
+    params = {"target": target, "exclude": excluded, "time_column": chosen_time, "random_state": random_state}
+    return SavedTraining(result, save_trained(session, result, params), chosen_time)
+
+
+def scorer_params(scorer: LeadScorer) -> dict[str, Any]:
+    """What the registry records of a fitted scorer: the candidate chosen, its calibration and its settings."""
+    return {"chosen": scorer.chosen_, "calibration": scorer.calibration_, "scorer": scorer.get_params()}
+
+
+def save_trained(session: PulsoSession, result: TrainingResult, params: dict[str, Any]) -> ModelVersion:
+    """Save a trained lead model as the active lead-score version: ``params`` plus :func:`scorer_params`, its
+    features, validation metrics, training window and data hash."""
     trained = result.model
-    params = {
-        "target": target,
-        "exclude": excluded,
-        "time_column": chosen_time,
-        "random_state": random_state,
-        "chosen": trained.scorer.chosen_,
-        "calibration": trained.scorer.calibration_,
-        "scorer": trained.scorer.get_params(),
-    }
-    version = registry.save_version(
+    return registry.save_version(
         session,
         trained,
-        params=params,
+        params={**params, **scorer_params(trained.scorer)},
         features=list(trained.builder.feature_names_),
         metrics=result.metrics,
-        training_start=_when(result.split.training_start),
-        training_end=_when(result.split.training_end),
+        training_start=as_datetime(result.split.training_start),
+        training_end=as_datetime(result.split.training_end),
         data_hash=result.data_hash,
     )
-    return SavedTraining(result, version, chosen_time)
 
 
-def _when(stamp: pd.Timestamp | None) -> datetime | None:
-    return None if stamp is None or pd.isna(stamp) else stamp.to_pydatetime()
+def as_datetime(stamp: Any) -> datetime | None:
+    """A timestamp (pandas, numpy or Python) as a Python datetime; None for a missing one."""
+    return None if stamp is None or pd.isna(stamp) else pd.Timestamp(stamp).to_pydatetime()
 
 
 @dataclass(frozen=True)
